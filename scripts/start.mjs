@@ -1,0 +1,16 @@
+// `npm start`: install what is missing, build when sources changed, migrate the database and
+// serve the app and the tRPC API from this one Node process.
+import { ensureBuild, ensureDependencies, log, root } from './lib.mjs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+await ensureDependencies();
+await ensureBuild();
+
+process.env.PORT ||= '3000';
+process.env.BODY_SIZE_LIMIT ||= '64M'; // imports of oasst files go through the API too
+const port = process.env.PORT;
+log(`Starting on port ${port} (DATABASE_URL=${process.env.DATABASE_URL ? 'set' : 'sqlite:./data/oasis.db'})…`);
+// The server's init hook opens and migrates the database before it listens (web/hooks.server.ts).
+await import(pathToFileURL(join(root, 'build', 'index.js')).href);
+console.log(`Oasis is running at http://localhost:${port}`);

@@ -1,0 +1,81 @@
+/**
+ * Opens the database named by DATABASE_URL with the right Kysely dialect, checks that it
+ * answers, and migrates it to the latest schema. The same queries run on both dialects.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { Database } from './schema.js';
+import { type DatabaseConfig, DatabaseUrlError, parseDatabaseUrl, redact } from './url.js';
+import { migrateToLatest } from './migrate.js';
+
+export type Dialect = DatabaseConfig['dialect'];
+
+export interface OpenDatabase {
+	db: Kysely<Database>;
+	dialect: Dialect;
+	/** Human-readable location (password redacted). */
+	location: string;
+	close(): Promise<void>;
+}
+
+export class DatabaseConnectError extends Error {
+	override name = 'DatabaseConnectError';
+}
+
+export interface OpenOptions {
+	/** Run pending migrations (default true). */
+	migrate?: boolean;
+}
+
+export async function openDatabase(url?: string, options: OpenOptions = {}): Promise<OpenDatabase> {
+	const config = parseDatabaseUrl(url);
+	const opened = config.dialect === 'sqlite' ? await openSqlite(config.path) : await openPostgres(config.connectionString);
+	if (options.migrate ?? true) {
+		try {
+			await migrateToLatest(opened.db);
+		} catch (error) {
+			await opened.close();
+			throw error;
+		}
+	}
+	return opened;
+}
+
+async function openSqlite(path: string): Promise<OpenDatabase> {
+	const { default: SQLite } = await import('better-sqlite3');
+	let handle: import('better-sqlite3').Database;
+	try {
+		if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+		handle = new SQLite(path);
+		handle.pragma('journal_mode = WAL');
+		handle.pragma('synchronous = NORMAL');
+		handle.pragma('foreign_keys = ON');
+		handle.pragma('busy_timeout = 5000');
+	} catch (error) {
+		throw new DatabaseConnectError(`Cannot open the SQLite database at ${path}: ${(error as Error).message}. Check that the folder is writable, or set DATABASE_URL=sqlite:OTHER_PATH.`);
+	}
+	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+	return { db, dialect: 'sqlite', location: `sqlite:${path}`, close: () => db.destroy() };
+}
+
+async function openPostgres(connectionString: string): Promise<OpenDatabase> {
+	const { default: pg } = await import('pg');
+	// BIGINT and NUMERIC come back as strings by default; our counters fit in a JS number.
+	pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+	pg.types.setTypeParser(1700, (v) => Number.parseFloat(v));
+	const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 5000 });
+	pool.on('error', () => {
+		/* idle client errors are reported on the next query */
+	});
+	const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+	try {
+		await sql`select 1`.execute(db);
+	} catch (error) {
+		await db.destroy().catch(() => {});
+		throw new DatabaseConnectError(`Cannot reach PostgreSQL at ${redact(connectionString)}: ${(error as Error).message}. Check that the server runs, and the host, port, user, password and database name in DATABASE_URL.`);
+	}
+	return { db, dialect: 'postgres', location: redact(connectionString), close: () => db.destroy() };
+}
+
+export { DatabaseUrlError };

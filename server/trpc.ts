@@ -1,0 +1,85 @@
+/**
+ * tRPC is initialised once, here. Domain routers use only the procedures exported below:
+ * `publicProcedure`, `authedProcedure` (signed in, not banned), `moderatorProcedure` and
+ * `adminProcedure`. Domain errors become TRPCErrors in one place (`domainErrors`).
+ *
+ * CSRF: the session cookie is SameSite=Lax, and every mutation must carry the header
+ * `x-oasis-csrf: 1`. A cross-site page cannot add a custom header without a CORS preflight,
+ * which this server never grants, and an HTML form cannot add one at all.
+ */
+import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import { ZodError, z } from 'zod';
+import type { Context } from './context.js';
+import { DomainError, type ErrorKind } from './errors.js';
+import type { SessionUser } from './users/sessions.js';
+import type { Role } from './users/users.table.js';
+
+export const CSRF_HEADER = 'x-oasis-csrf';
+
+const t = initTRPC.context<Context>().create({
+	errorFormatter({ shape, error }) {
+		return {
+			...shape,
+			data: {
+				...shape.data,
+				// A client shows these next to the fields that need fixing.
+				zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : null,
+				rule: error.cause && 'rule' in error.cause ? String((error.cause as { rule: unknown }).rule) : null
+			}
+		};
+	}
+});
+
+const CODES: Record<ErrorKind, TRPC_ERROR_CODE_KEY> = {
+	bad_request: 'BAD_REQUEST',
+	unauthorized: 'UNAUTHORIZED',
+	forbidden: 'FORBIDDEN',
+	not_found: 'NOT_FOUND',
+	conflict: 'CONFLICT',
+	precondition: 'PRECONDITION_FAILED',
+	too_many_requests: 'TOO_MANY_REQUESTS'
+};
+
+/** The one place where a DomainError becomes a TRPCError (with the error as `cause`). */
+const domainErrors = t.middleware(async ({ next }) => {
+	const result = await next();
+	if (!result.ok && result.error.cause instanceof DomainError) {
+		const cause = result.error.cause;
+		throw new TRPCError({ code: CODES[cause.kind], message: cause.message, cause });
+	}
+	return result;
+});
+
+const csrf = t.middleware(({ ctx, type, next }) => {
+	if (type === 'mutation' && ctx.headers.get(CSRF_HEADER) !== '1') throw toTrpc(new DomainError('csrf'));
+	return next();
+});
+
+function toTrpc(error: DomainError): TRPCError {
+	return new TRPCError({ code: CODES[error.kind], message: error.message, cause: error });
+}
+
+const authed = t.middleware(({ ctx, next }) => {
+	if (!ctx.user) throw toTrpc(new DomainError('not_signed_in'));
+	if (ctx.user.role === 'banned') throw toTrpc(new DomainError('banned'));
+	return next({ ctx: { user: ctx.user as SessionUser } });
+});
+
+function requireRole(roles: readonly Role[]) {
+	return t.middleware(({ ctx, next }) => {
+		if (!ctx.user || !roles.includes(ctx.user.role)) throw toTrpc(new DomainError('role_required', roles.join(' or ')));
+		return next();
+	});
+}
+
+export const router = t.router;
+export const middleware = t.middleware;
+export const createCallerFactory = t.createCallerFactory;
+/** Anyone; mutations still need the CSRF header. */
+export const publicProcedure = t.procedure.use(domainErrors).use(csrf);
+/** A signed-in user who is not banned; `ctx.user` is non-null. */
+export const authedProcedure = publicProcedure.use(authed);
+/** Moderators and admins. */
+export const moderatorProcedure = authedProcedure.use(requireRole(['moderator', 'admin']));
+/** Admins only. */
+export const adminProcedure = authedProcedure.use(requireRole(['admin']));
