@@ -1,6 +1,32 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { SvelteKitPWA } from '@vite-pwa/sveltekit';
 import { defineConfig } from 'vite';
+import { existsSync, readFileSync } from 'node:fs';
+
+/**
+ * Sources whose chunks hold ML code (our kernels, and later the inference engines). They load
+ * lazily and are cached at run time on first use, never precached: the shell stays small.
+ */
+const ML_SOURCES = [/^kernels\//, /^web\/lib\/(device|engine|train)\//, /node_modules\/@(huggingface|mlc-ai)\//];
+
+/**
+ * The precache list: what workbox found under build output, less the ML chunks, with URLs as
+ * the server serves them. (Giving workbox a transform replaces @vite-pwa/sveltekit's own, so
+ * this also maps `client/x` to `x` and prerendered `a/b.html` to the route `a/b`.)
+ */
+function precacheEntries(entries: { url: string; size: number }[]) {
+	const path = '.svelte-kit/output/client/.vite/manifest.json';
+	const manifest: Record<string, { file: string }> = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
+	const ml = new Set(Object.entries(manifest).filter(([src]) => ML_SOURCES.some((re) => re.test(src))).map(([, chunk]) => chunk.file));
+	const out = [];
+	for (const entry of entries) {
+		let url = entry.url.replace(/^client\//, '').replace(/^prerendered\/(pages\/|dependencies\/)?/, '');
+		if (ml.has(url) || url === 'app.webmanifest') continue; // the plugin adds the manifest itself
+		if (url.endsWith('.html')) url = url === 'index.html' ? '/' : url.replace(/(\/index)?\.html$/, '');
+		out.push({ ...entry, url });
+	}
+	return { manifest: out, warnings: existsSync(path) ? [] : ['no Vite manifest: ML chunks may be precached'] };
+}
 
 export default defineConfig({
 	plugins: [
@@ -36,7 +62,8 @@ export default defineConfig({
 				skipWaiting: false,
 				// The shell and small assets are precached; ML code (lazy chunks), models and wasm are not.
 				globPatterns: ['client/**/*.{js,css,html,ico,png,svg,webmanifest}', 'prerendered/**/*.html'],
-				globIgnores: ['**/ml-*.js', '**/models/**', '**/*.wasm'],
+				globIgnores: ['**/models/**', '**/*.wasm'],
+				manifestTransforms: [async (entries) => precacheEntries(entries)],
 				maximumFileSizeToCacheInBytes: 512 * 1024,
 				navigateFallback: '/',
 				navigateFallbackDenylist: [/^\/api\//],

@@ -1,11 +1,13 @@
 import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
 
 /**
  * Three Vitest projects, one per kind of test:
  * - unit: pure logic (server domain rules, web libraries), no database, no GPU;
  * - integration: *.int.test.ts against real databases (SQLite always, PostgreSQL when
  *   TEST_POSTGRES_URL is set — scripts/test.mjs starts a throwaway server and sets it);
- * - kernels: WGSL kernels on a real WebGPU adapter in Node (npm `webgpu`, Dawn on lavapipe).
+ * - kernels: WGSL kernels on a real WebGPU adapter in Node (npm `webgpu`, Dawn on lavapipe);
+ * - kernels-browser: the same kernel tests in headless Debian Chromium (SwiftShader: f32 only).
  */
 export default defineConfig({
 	test: {
@@ -38,6 +40,37 @@ export default defineConfig({
 					testTimeout: 120_000,
 					hookTimeout: 60_000,
 					fileParallelism: false
+				}
+			},
+			{
+				test: {
+					name: 'kernels-browser',
+					include: ['kernels/**/*.test.ts'],
+					exclude: ['kernels/**/*.node.test.ts', '**/node_modules/**'],
+					testTimeout: 240_000,
+					hookTimeout: 120_000,
+					fileParallelism: false,
+					browser: {
+						enabled: true,
+						headless: true,
+						screenshotFailures: false,
+						provider: playwright({
+							launchOptions: {
+								executablePath: '/usr/bin/chromium',
+								args: [
+									'--no-sandbox',
+									'--enable-unsafe-webgpu',
+									'--disable-quic',
+									'--no-first-run',
+									'--disable-background-networking',
+									'--disable-component-update',
+									'--disable-sync',
+									'--disable-dev-shm-usage'
+								]
+							}
+						}),
+						instances: [{ browser: 'chromium' }]
+					}
 				}
 			}
 		]

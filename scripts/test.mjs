@@ -2,8 +2,9 @@
 // "N passed, N failed" that counts them all. Exits non-zero if anything failed.
 //
 // Suites: typecheck (svelte-check, tsc) · lint · unit · integration (SQLite and a real
-// PostgreSQL started here) · kernels (real WebGPU in Node on lavapipe) · e2e (Playwright in
-// Debian Chromium against the built app).
+// PostgreSQL started here) · kernels (real WebGPU in Node on lavapipe) · kernels-browser (the
+// same kernel tests in Chromium on SwiftShader) · e2e (Playwright in Debian Chromium against the
+// built app).
 // `npm test -- unit kernels` runs only the named suites.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,6 +93,7 @@ try {
 		}
 	}
 	if (wanted('kernels')) await vitest('kernels');
+	if (wanted('kernels-browser')) await vitest('kernels-browser');
 	if (wanted('e2e')) {
 		await ensureBuild();
 		await playwright();

@@ -10,6 +10,7 @@ class PwaState {
 	/** The page is controlled by our service worker (works offline). */
 	controlled = $state(false);
 	#wb: Workbox | undefined;
+	#reloadOnControl = false;
 
 	register(): void {
 		if (typeof navigator === 'undefined' || !('serviceWorker' in navigator) || import.meta.env.DEV) return;
@@ -17,16 +18,18 @@ class PwaState {
 		this.#wb = wb;
 		this.controlled = !!navigator.serviceWorker.controller;
 		wb.addEventListener('waiting', () => (this.updateReady = true));
-		wb.addEventListener('controlling', (event) => {
+		navigator.serviceWorker.addEventListener('controllerchange', () => {
 			this.controlled = true;
-			// Only an update (not the first install) reloads, so the new code runs everywhere at once.
-			if (event.isUpdate) window.location.reload();
+			// Only an update the user accepted reloads (not the first install's clientsClaim).
+			if (this.#reloadOnControl) window.location.reload();
 		});
 		wb.register().catch((error: unknown) => console.warn('Service worker registration failed:', error));
 	}
 
 	/** Activate the waiting version; the page reloads when it takes control. */
 	applyUpdate(): void {
+		this.#reloadOnControl = true;
+		this.updateReady = false;
 		this.#wb?.messageSkipWaiting();
 	}
 }
