@@ -1,9 +1,19 @@
 /** The app router: every domain router merged. The web app imports only `type AppRouter`. */
 import { router } from './trpc.js';
 import { systemRouter } from './system/system.router.js';
+import { authRouter } from './users/auth.router.js';
+import { tasksRouter } from './trees/tasks.router.js';
+import { messagesRouter } from './trees/messages.router.js';
+import { moderationRouter } from './trees/moderation.router.js';
+import { communityRouter } from './community/community.router.js';
 
 export const appRouter = router({
-	system: systemRouter
+	system: systemRouter,
+	auth: authRouter,
+	tasks: tasksRouter,
+	messages: messagesRouter,
+	moderation: moderationRouter,
+	community: communityRouter
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,7 +1,23 @@
 /**
- * The database schema as TypeScript types: one interface per table, composed into `Database`.
- * Keep in step with ./migrations (which never import this file).
+ * The database schema as TypeScript types: one interface per table (each domain keeps its
+ * own in `<domain>/*.table.ts`), composed into `Database`. Keep in step with ./migrations
+ * (which never import this file).
  */
+import type { AccountTable, SessionTable, UserTable } from '../users/users.table.js';
+import type {
+	FlaggedMessageTable,
+	JournalTable,
+	MessageEmojiTable,
+	MessageReactionTable,
+	MessageRevisionTable,
+	MessageTable,
+	MessageTreeStateTable,
+	TextLabelsTable
+} from '../trees/trees.table.js';
+import type { TaskTable } from '../trees/tasks.table.js';
+import type { TrollStatsTable, UserStatsTable } from '../community/community.table.js';
+import type { SnapshotTable } from '../exchange/snapshot.table.js';
+
 export interface AppSettingTable {
 	key: string;
 	value: string;
@@ -10,4 +26,19 @@ export interface AppSettingTable {
 
 export interface Database {
 	app_setting: AppSettingTable;
+	user: UserTable;
+	account: AccountTable;
+	session: SessionTable;
+	message: MessageTable;
+	message_revision: MessageRevisionTable;
+	message_emoji: MessageEmojiTable;
+	message_reaction: MessageReactionTable;
+	text_labels: TextLabelsTable;
+	task: TaskTable;
+	flagged_message: FlaggedMessageTable;
+	message_tree_state: MessageTreeStateTable;
+	journal: JournalTable;
+	user_stats: UserStatsTable;
+	troll_stats: TrollStatsTable;
+	snapshot: SnapshotTable;
 }

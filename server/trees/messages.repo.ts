@@ -1,0 +1,86 @@
+/** Queries on messages and tree states. Every function takes `db | trx` first. */
+import type { Dialect } from '../db/database.js';
+import type { Db } from '../env.js';
+import type { Message, MessageTreeState, NewMessage, TreeState } from './trees.table.js';
+
+/** One message by id (deleted ones included). */
+export function getMessage(db: Db, id: string): Promise<Message | undefined> {
+	return db.selectFrom('message').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * Read a message and, on PostgreSQL, lock it for the rest of the transaction, so two replies
+ * to one parent cannot both pass the children limit. Its tree's state row is locked first:
+ * every transaction takes locks in the order task → tree → message, which rules out
+ * deadlocks between submissions to one tree. SQLite serialises writers anyway.
+ */
+export async function lockMessage(db: Db, dialect: Dialect, id: string): Promise<Message | undefined> {
+	if (dialect !== 'postgres') return getMessage(db, id);
+	const found = await db.selectFrom('message').select('message_tree_id').where('id', '=', id).executeTakeFirst();
+	if (!found) return undefined;
+	await lockTreeState(db, dialect, found.message_tree_id);
+	return db.selectFrom('message').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+/** Every message of a tree (deleted ones included), oldest first. */
+export function treeMessages(db: Db, treeId: string): Promise<Message[]> {
+	return db.selectFrom('message').selectAll().where('message_tree_id', '=', treeId).orderBy('created_date').orderBy('id').execute();
+}
+
+/** The messages from the root down to `messageId`, root first. */
+export async function threadTo(db: Db, message: Message): Promise<Message[]> {
+	const all = await treeMessages(db, message.message_tree_id);
+	const byId = new Map(all.map((m) => [m.id, m]));
+	const thread: Message[] = [];
+	for (let m: Message | undefined = message; m; m = m.parent_id ? byId.get(m.parent_id) : undefined) thread.unshift(m);
+	return thread;
+}
+
+/** Insert one message row. */
+export async function insertMessage(db: Db, values: NewMessage): Promise<void> {
+	await db.insertInto('message').values(values).execute();
+}
+
+/** A tree's state row, without locking. */
+export function getTreeState(db: Db, treeId: string): Promise<MessageTreeState | undefined> {
+	return db.selectFrom('message_tree_state').selectAll().where('message_tree_id', '=', treeId).executeTakeFirst();
+}
+
+/** Read a tree state, locking it on PostgreSQL (state changes of one tree are serialised). */
+export function lockTreeState(db: Db, dialect: Dialect, treeId: string): Promise<MessageTreeState | undefined> {
+	const q = db.selectFrom('message_tree_state').selectAll().where('message_tree_id', '=', treeId);
+	return (dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+}
+
+/** Number of trees per state in one language. */
+export async function countTreesInState(db: Db, state: TreeState, lang: string): Promise<number> {
+	const row = await db
+		.selectFrom('message_tree_state')
+		.select((eb) => eb.fn.countAll<number>().as('n'))
+		.where('state', '=', state)
+		.where('lang', '=', lang)
+		.executeTakeFirstOrThrow();
+	return Number(row.n);
+}
+
+/** The user's texts from `since` on, to refuse a repeat. */
+export async function recentTextsOf(db: Db, userId: string, since: Date): Promise<string[]> {
+	const rows = await db
+		.selectFrom('message')
+		.select('text')
+		.where('user_id', '=', userId)
+		.where('created_date', '>', since.toISOString())
+		.orderBy('created_date', 'desc')
+		.limit(500)
+		.execute();
+	return rows.map((r) => r.text);
+}
+
+/** Parse the `emojis` JSON column. */
+export function emojiCounts(message: Pick<Message, 'emojis'>): Record<string, number> {
+	try {
+		return JSON.parse(message.emojis) as Record<string, number>;
+	} catch {
+		return {};
+	}
+}

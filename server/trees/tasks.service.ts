@@ -1,0 +1,155 @@
+/**
+ * Handing out tasks: request (with the prompt lottery, the pending-task limit and the rate
+ * limits), availability, ack and nack. Submissions are in submit.service.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import { fail } from '../errors.js';
+import { inTransaction, type ServiceEnv, type Db } from '../env.js';
+import { LIMITS, type Limit } from '../users/rate-limit.js';
+import { addSkipMarker } from './emoji.service.js';
+import { writeJournal } from './journal.js';
+import { promptLottery } from './lottery.js';
+import { getTreeSettings, type TreeSettings } from './settings.js';
+import { buildPayload, type TaskPayload } from './task-payloads.js';
+import type { Task } from './tasks.table.js';
+import type { Message } from './trees.table.js';
+import { chooseTask, countWork, findWork, type Choice, type TaskRequestType, type TaskType } from './work.js';
+import { loadWorkView } from './work-view.js';
+
+/** Tasks expire two days after they are handed out. */
+export const TASK_TTL_MS = 2 * 86_400_000;
+/** Pending tasks count toward the limit for this long. */
+export const PENDING_SPAN_MS = 5 * 60_000;
+
+/** A handed-out task as the client sees it. */
+export interface TaskOut {
+	id: string;
+	type: TaskType;
+	lang: string;
+	expiryDate: string;
+	payload: TaskPayload;
+}
+
+const TYPE_LIMITS: Partial<Record<TaskType, Limit>> = { assistant_reply: LIMITS.assistantReply, prompter_reply: LIMITS.prompterReply };
+
+function probabilityOfFullLabeling(type: TaskType, s: TreeSettings): number {
+	if (type === 'label_initial_prompt') return s.p_full_labeling_review_prompt;
+	return type === 'label_assistant_reply' ? s.p_full_labeling_review_reply_assistant : s.p_full_labeling_review_reply_prompter;
+}
+
+async function pendingTasks(db: Db, userId: string, now: Date): Promise<number> {
+	const row = await db
+		.selectFrom('task')
+		.select((eb) => eb.fn.countAll<number>().as('n'))
+		.where('user_id', '=', userId)
+		.where('done', '=', 0)
+		.where('skipped', '=', 0)
+		.where('created_date', '>', new Date(now.getTime() - PENDING_SPAN_MS).toISOString())
+		.executeTakeFirstOrThrow();
+	return Number(row.n);
+}
+
+function itemOf(choice: Choice): { treeId: string | null; itemId: string | null } {
+	if ('parent' in choice) return { treeId: choice.parent.message_tree_id, itemId: choice.parent.id };
+	if ('item' in choice) return { treeId: choice.item.parent.message_tree_id, itemId: choice.item.parent.id };
+	if ('message' in choice) return { treeId: choice.message.message_tree_id, itemId: choice.message.id };
+	return { treeId: null, itemId: null };
+}
+
+/** Hand the user a task of `type` (or `random`) in `lang`. */
+export async function requestTask(env: ServiceEnv, userId: string, input: { type: TaskRequestType; lang: string }): Promise<TaskOut> {
+	const now = env.now();
+	if (!env.limiter.hit(LIMITS.taskRequests, userId, now.getTime())) fail('rate_limited', LIMITS.taskRequests.name);
+	const settings = await getTreeSettings(env.db);
+	if ((await pendingTasks(env.db, userId, now)) >= settings.max_pending_tasks_per_user) fail('too_many_pending');
+	await promptLottery(env, settings, input.lang, 2);
+
+	const view = await loadWorkView(env.db, userId, input.lang, now, settings);
+	const work = findWork(view, settings);
+	// Per-type limits: a limited type is left out of `random`, and refused when asked for.
+	const limited = new Set<TaskType>();
+	for (const [type, limit] of Object.entries(TYPE_LIMITS) as [TaskType, Limit][]) {
+		if (!env.limiter.peek(limit, userId, now.getTime())) limited.add(type);
+	}
+	if (input.type !== 'random' && limited.has(input.type)) fail('rate_limited', TYPE_LIMITS[input.type]?.name);
+	const choice = chooseTask(work, input.type, settings, env.random, limited);
+	if (!choice) fail('no_tasks', input.type === 'random' ? undefined : input.type);
+	const typeLimit = TYPE_LIMITS[choice.type];
+	if (typeLimit) env.limiter.hit(typeLimit, userId, now.getTime());
+
+	const byId = new Map(view.messages.map((m) => [m.id, m]));
+	const threadTo = (id: string): Message[] => {
+		const thread: Message[] = [];
+		for (let m = byId.get(id); m; m = m.parent_id ? byId.get(m.parent_id) : undefined) thread.unshift(m);
+		return thread;
+	};
+	const payload = buildPayload(choice, threadTo, env.random, env.random() < probabilityOfFullLabeling(choice.type, settings));
+	const { treeId, itemId } = itemOf(choice);
+	const task = {
+		id: randomUUID(),
+		type: choice.type,
+		payload: JSON.stringify(payload),
+		user_id: userId,
+		lang: input.lang,
+		created_date: now.toISOString(),
+		expiry_date: new Date(now.getTime() + TASK_TTL_MS).toISOString(),
+		ack: null,
+		message_tree_id: treeId,
+		parent_message_id: itemId
+	};
+	await env.db.insertInto('task').values(task).execute();
+	return { id: task.id, type: choice.type, lang: input.lang, expiryDate: task.expiry_date, payload };
+}
+
+/** Available tasks per type (and `random`: the sum) for this user in `lang`. */
+export async function availability(env: ServiceEnv, userId: string, lang: string): Promise<Record<TaskRequestType, number>> {
+	const settings = await getTreeSettings(env.db);
+	await promptLottery(env, settings, lang, 1);
+	const counts = countWork(findWork(await loadWorkView(env.db, userId, lang, env.now(), settings), settings));
+	return { ...counts, random: Object.values(counts).reduce((s, n) => s + n, 0) };
+}
+
+/**
+ * A task of this user, checked for use: it exists, is theirs, and is not expired. `done` and
+ * `skipped` are left to the caller, which may replay a result.
+ */
+export async function ownTask(env: ServiceEnv, userId: string, taskId: string, options: { allowExpired?: boolean } = {}): Promise<Task> {
+	const q = env.db.selectFrom('task').selectAll().where('id', '=', taskId);
+	const task = await (env.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+	if (!task) fail('task_not_found');
+	if (task.user_id !== userId && !task.collective) fail('task_not_yours');
+	if (!options.allowExpired && task.expiry_date <= env.now().toISOString() && !task.done) fail('task_expired');
+	return task;
+}
+
+/** Acknowledge a task and bind the client's id for it. Repeating it is harmless. */
+export async function ackTask(env: ServiceEnv, userId: string, input: { taskId: string; frontendMessageId: string }): Promise<{ ok: true }> {
+	return inTransaction(env, async (tx) => {
+		const task = await ownTask(tx, userId, input.taskId);
+		if (task.done) fail('task_done');
+		if (task.skipped) fail('task_skipped');
+		if (task.ack !== 1 || task.frontend_message_id !== input.frontendMessageId) {
+			await tx.db.updateTable('task').set({ ack: 1, frontend_message_id: input.frontendMessageId }).where('id', '=', task.id).execute();
+		}
+		return { ok: true as const };
+	});
+}
+
+const SKIP_MARKERS = { prompter_reply: '_skip_reply', assistant_reply: '_skip_reply', rank_prompter_replies: '_skip_ranking', rank_assistant_replies: '_skip_ranking' } as const;
+
+/**
+ * Skip a task with a reason. Leaves the hidden skip marker on the task's message for this user
+ * (who is then not offered it again), which also feeds auto-moderation. Repeating it is harmless.
+ */
+export async function nackTask(env: ServiceEnv, userId: string, input: { taskId: string; reason: string }): Promise<{ ok: true }> {
+	return inTransaction(env, async (tx) => {
+		const task = await ownTask(tx, userId, input.taskId, { allowExpired: true });
+		if (task.done) fail('task_done');
+		if (task.skipped) return { ok: true as const };
+		await tx.db.updateTable('task').set({ skipped: 1, ack: 0, skip_reason: input.reason }).where('id', '=', task.id).execute();
+		const marker = task.type.startsWith('label_') ? '_skip_labeling' : SKIP_MARKERS[task.type as keyof typeof SKIP_MARKERS];
+		if (marker && task.parent_message_id) await addSkipMarker(tx, task.parent_message_id, userId, marker);
+		await writeJournal(tx.db, { type: 'task_nack', now: tx.now(), userId, messageId: task.parent_message_id, payload: { taskId: task.id, taskType: task.type, reason: input.reason } });
+		return { ok: true as const };
+	});
+}

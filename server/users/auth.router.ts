@@ -1,0 +1,36 @@
+/** `auth.*`: sign-up, sign-in, development login, sign-out and `me`. Sets the session cookie. */
+import { z } from 'zod';
+import { authedProcedure, publicProcedure, router } from '../trpc.js';
+import type { Context } from '../context.js';
+import { devLogin, devLoginEnabled, signIn, signOut, signUp, type SignedIn } from './auth.service.js';
+import { clearedSessionCookie, sessionCookie } from './cookies.js';
+
+const email = z.email().max(320);
+const password = z.string().min(8, 'use at least 8 characters').max(256);
+
+function startSession(ctx: Context, signed: SignedIn) {
+	ctx.resHeaders.append('set-cookie', sessionCookie(signed.token, signed.maxAgeSec));
+	return { user: signed.user };
+}
+
+/** Account procedures. Mutations need the CSRF header like every other. */
+export const authRouter = router({
+	signUp: publicProcedure
+		.input(z.object({ email, password, displayName: z.string().trim().min(1).max(100) }))
+		.mutation(async ({ ctx, input }) => startSession(ctx, await signUp(ctx, input))),
+	signIn: publicProcedure
+		.input(z.object({ email, password: z.string().min(1).max(256) }))
+		.mutation(async ({ ctx, input }) => startSession(ctx, await signIn(ctx, input))),
+	devLogin: publicProcedure
+		.input(z.object({ name: z.string().trim().min(1).max(100), role: z.enum(['general', 'moderator', 'admin', 'banned']).optional() }))
+		.mutation(async ({ ctx, input }) => startSession(ctx, await devLogin(ctx, input))),
+	/** Whether the development login is on, so the sign-in page can offer it. */
+	devLoginEnabled: publicProcedure.query(() => devLoginEnabled()),
+	signOut: authedProcedure.mutation(async ({ ctx }) => {
+		await signOut(ctx, ctx.user.sessionId);
+		ctx.resHeaders.append('set-cookie', clearedSessionCookie());
+		return { ok: true as const };
+	}),
+	/** The signed-in user, or null (banned users see themselves, with role `banned`). */
+	me: publicProcedure.query(({ ctx }) => (ctx.user ? { id: ctx.user.id, displayName: ctx.user.displayName, role: ctx.user.role } : null))
+});
