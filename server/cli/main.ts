@@ -7,9 +7,10 @@ import { MigrationError } from '../db/migrate.js';
 import { OASIS_VERSION } from '../version.js';
 import { type CliCommand, UsageError } from './command.js';
 import { healthCommand, migrateCommand } from './commands/db.js';
+import { generateCommand } from './commands/generate.js';
 import { gpuCommand } from './commands/gpu.js';
 
-const commands: CliCommand[] = [migrateCommand, healthCommand, gpuCommand];
+const commands: CliCommand[] = [migrateCommand, healthCommand, gpuCommand, generateCommand];
 
 function usage(): string {
 	const width = Math.max(...commands.map((c) => c.name.length));

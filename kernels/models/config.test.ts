@@ -1,0 +1,74 @@
+/** Config parsing and safetensors headers (pure logic: runs in Node and in the browser). */
+import { describe, expect, it } from 'vitest';
+import { parseHfConfig, ropeFrequencies } from './config.js';
+import { ModelError } from './errors.js';
+import { readSafetensorsHeader, writeSafetensors } from './safetensors.js';
+import { blobSource } from './source.js';
+import type { TensorIndex } from './tensors.js';
+
+const base = {
+	model_type: 'llama',
+	vocab_size: 100,
+	hidden_size: 64,
+	intermediate_size: 128,
+	num_hidden_layers: 2,
+	num_attention_heads: 4,
+	num_key_value_heads: 2
+};
+
+describe('parseHfConfig', () => {
+	it('reads Llama, Qwen2 and Qwen3 semantics', () => {
+		const l = parseHfConfig({ ...base, tie_word_embeddings: true, eos_token_id: [5, 6] }, { eos_token_id: 7 });
+		expect(l).toMatchObject({ architecture: 'llama', headDim: 16, rotaryDim: 16, qkvBias: false, oBias: false, qkNorm: false, tieEmbeddings: true, ropeLayout: 'half' });
+		expect(l.eosTokenIds).toEqual([5, 6, 7]);
+		expect(parseHfConfig({ ...base, attention_bias: true })).toMatchObject({ qkvBias: true, oBias: true });
+		expect(parseHfConfig({ ...base, model_type: 'qwen2' })).toMatchObject({ qkvBias: true, oBias: false });
+		expect(parseHfConfig({ ...base, model_type: 'qwen3', head_dim: 32 })).toMatchObject({ qkNorm: true, headDim: 32, rotaryDim: 32 });
+		expect(parseHfConfig({ ...base, partial_rotary_factor: 0.5 }).rotaryDim).toBe(8);
+		expect(parseHfConfig({ ...base, num_key_value_heads: undefined }).numKvHeads).toBe(4);
+	});
+
+	it('computes linear and llama3 rope scaling like transformers', () => {
+		const plain = ropeFrequencies(parseHfConfig({ ...base, rope_theta: 500000 }));
+		const lin = ropeFrequencies(parseHfConfig({ ...base, rope_theta: 500000, rope_scaling: { type: 'linear', factor: 4 } }));
+		lin.forEach((f, i) => expect(f).toBeCloseTo(plain[i] / 4, 15));
+		const s = { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 };
+		const l3 = ropeFrequencies(parseHfConfig({ ...base, rope_theta: 500000, rope_scaling: s }));
+		plain.forEach((f, i) => {
+			const wavelen = (2 * Math.PI) / f;
+			if (wavelen < 8192 / 4) expect(l3[i]).toBe(f);
+			else if (wavelen > 8192) expect(l3[i]).toBeCloseTo(f / 8, 15);
+			else {
+				const smooth = (8192 / wavelen - 1) / (4 - 1);
+				expect(l3[i]).toBeCloseTo((1 - smooth) * (f / 8) + smooth * f, 15);
+			}
+		});
+	});
+
+	it('names config.json and the field on errors', () => {
+		expect(() => parseHfConfig({ ...base, model_type: 'mamba' })).toThrow(/config\.json: model_type 'mamba' is not supported/);
+		expect(() => parseHfConfig({ ...base, num_hidden_layers: -1 })).toThrow(/config\.json: field 'num_hidden_layers'/);
+		expect(() => parseHfConfig({ ...base, rope_scaling: { type: 'dynamic', factor: 2 } })).toThrow(ModelError);
+		expect(() => parseHfConfig({ ...base, rope_scaling: { rope_type: 'llama3', factor: 2 } })).toThrow(/low_freq_factor/);
+	});
+});
+
+describe('safetensors header', () => {
+	it('indexes tensors with absolute ranges and rejects truncation', async () => {
+		const bytes = writeSafetensors([
+			{ name: 'a', dtype: 'F32', shape: [2, 3], data: new Uint8Array(24) },
+			{ name: 'b', dtype: 'BF16', shape: [4], data: new Uint8Array(8) }
+		]);
+		const idx: TensorIndex = { tensors: new Map(), unsupported: new Map() };
+		await readSafetensorsHeader(blobSource(new Map([['m.safetensors', new Blob([bytes as Uint8Array<ArrayBuffer>])]])), 'm.safetensors', idx);
+		const a = idx.tensors.get('a')!;
+		const b = idx.tensors.get('b')!;
+		expect(a.dtype).toBe('f32');
+		expect(b.start).toBe(a.end);
+		expect(b.end).toBe(bytes.length);
+		const cut = blobSource(new Map([['m.safetensors', new Blob([bytes.slice(0, bytes.length - 1) as Uint8Array<ArrayBuffer>])]]));
+		await expect(readSafetensorsHeader(cut, 'm.safetensors', { tensors: new Map(), unsupported: new Map() })).rejects.toThrow(
+			/m\.safetensors: tensor b ends at byte \d+ but the file has \d+ bytes/
+		);
+	});
+});

@@ -1,0 +1,249 @@
+/**
+ * GGUF reader (v2/v3): header, metadata key/values, tensor infos and alignment, mapped onto our
+ * config and canonical tensor names. Tensor data is read lazily by range like safetensors.
+ *
+ * GGUF dims are innermost-first (ne[0] = columns); shapes here are row-major [rows, cols].
+ * GGUF `llama` checkpoints store Q/K rows permuted for the adjacent-pairs RoPE, so those models
+ * run with the 'pairs' layout (no un-permuting); `qwen2`/`qwen3` use NeoX order ('half').
+ */
+import type { ModelConfig, RopeScaling } from './config.js';
+import { ModelError } from './errors.js';
+import type { ModelFiles } from './model-files.js';
+import type { ModelSource } from './source.js';
+import { storedBytes, type StoredDType, type TensorIndex } from './tensors.js';
+import { ggufTokenizerJson } from './gguf-tokenizer.js';
+import { ModelTokenizer } from './tokenizer.js';
+
+export type GgufValue = number | bigint | boolean | string | GgufValue[];
+
+/** ggml tensor type ids → our stored dtypes (others are reported as unsupported). */
+export const GGML_TYPES: Record<number, StoredDType> = { 0: 'f32', 1: 'f16', 2: 'q4_0', 8: 'q8_0', 12: 'q4_k', 30: 'bf16' };
+const GGML_NAMES: Record<number, string> = { 3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K' };
+
+export interface GgufTensorInfo {
+	name: string;
+	/** ne[], innermost first. */
+	dims: number[];
+	type: number;
+	/** Relative to the data section. */
+	offset: number;
+}
+
+export interface GgufHeader {
+	version: number;
+	metadata: Map<string, GgufValue>;
+	tensors: GgufTensorInfo[];
+	dataStart: number;
+}
+
+class NeedMore extends Error {}
+
+/** Parses a GGUF header from the first bytes of a file (throws NeedMore if they are too few). */
+function parseHeader(bytes: Uint8Array, file: string): GgufHeader {
+	const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	let p = 0;
+	const need = (n: number) => {
+		if (p + n > bytes.byteLength) throw new NeedMore();
+	};
+	const u32 = () => (need(4), (p += 4), dv.getUint32(p - 4, true));
+	const u64 = () => {
+		need(8);
+		p += 8;
+		const v = dv.getBigUint64(p - 8, true);
+		if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ModelError('bad-format', `${file}: a 64-bit count or size is out of range`);
+		return Number(v);
+	};
+	const str = () => {
+		const n = u64();
+		need(n);
+		p += n;
+		return new TextDecoder().decode(bytes.subarray(p - n, p));
+	};
+	const value = (type: number): GgufValue => {
+		switch (type) {
+			case 0: return (need(1), (p += 1), dv.getUint8(p - 1));
+			case 1: return (need(1), (p += 1), dv.getInt8(p - 1));
+			case 2: return (need(2), (p += 2), dv.getUint16(p - 2, true));
+			case 3: return (need(2), (p += 2), dv.getInt16(p - 2, true));
+			case 4: return u32();
+			case 5: return (need(4), (p += 4), dv.getInt32(p - 4, true));
+			case 6: return (need(4), (p += 4), dv.getFloat32(p - 4, true));
+			case 7: return (need(1), (p += 1), dv.getUint8(p - 1) !== 0);
+			case 8: return str();
+			case 9: {
+				const t = u32();
+				const n = u64();
+				const out: GgufValue[] = new Array(n);
+				for (let i = 0; i < n; i++) out[i] = value(t);
+				return out;
+			}
+			case 10: return (need(8), (p += 8), dv.getBigUint64(p - 8, true));
+			case 11: return (need(8), (p += 8), dv.getBigInt64(p - 8, true));
+			case 12: return (need(8), (p += 8), dv.getFloat64(p - 8, true));
+			default:
+				throw new ModelError('bad-format', `${file}: unknown GGUF metadata value type ${type}`);
+		}
+	};
+	if (u32() !== 0x46554747) throw new ModelError('bad-format', `${file}: not a GGUF file (bad magic)`);
+	const version = u32();
+	if (version !== 2 && version !== 3) throw new ModelError('unsupported', `${file}: GGUF version ${version} is not supported (2 or 3)`);
+	const nTensors = u64();
+	const nKv = u64();
+	const metadata = new Map<string, GgufValue>();
+	for (let i = 0; i < nKv; i++) {
+		const key = str();
+		metadata.set(key, value(u32()));
+	}
+	const tensors: GgufTensorInfo[] = [];
+	for (let i = 0; i < nTensors; i++) {
+		const name = str();
+		const nd = u32();
+		const dims = Array.from({ length: nd }, () => u64());
+		tensors.push({ name, dims, type: u32(), offset: u64() });
+	}
+	const align = Number(metadata.get('general.alignment') ?? 32);
+	return { version, metadata, tensors, dataStart: Math.ceil(p / align) * align };
+}
+
+/** Reads the header, fetching more of the file until it parses. */
+export async function readGgufHeader(src: ModelSource, file: string): Promise<GgufHeader> {
+	const size = await src.size(file);
+	let n = Math.min(size, 1 << 20);
+	for (;;) {
+		try {
+			return parseHeader(await src.readRange(file, 0, n), file);
+		} catch (e) {
+			if (!(e instanceof NeedMore)) throw e;
+			if (n >= size) throw new ModelError('truncated', `${file}: the GGUF header runs past the end of the file (${size} bytes)`);
+			n = Math.min(size, n * 4);
+		}
+	}
+}
+
+/** GGUF tensor name → canonical HF name. */
+export function canonicalName(gguf: string): string | null {
+	const top: Record<string, string> = {
+		'token_embd.weight': 'model.embed_tokens.weight',
+		'output_norm.weight': 'model.norm.weight',
+		'output.weight': 'lm_head.weight'
+	};
+	if (top[gguf]) return top[gguf];
+	const m = /^blk\.(\d+)\.(\w+)\.(weight|bias)$/.exec(gguf);
+	if (!m) return null;
+	const parts: Record<string, string> = {
+		attn_norm: 'input_layernorm',
+		ffn_norm: 'post_attention_layernorm',
+		attn_q: 'self_attn.q_proj',
+		attn_k: 'self_attn.k_proj',
+		attn_v: 'self_attn.v_proj',
+		attn_output: 'self_attn.o_proj',
+		attn_q_norm: 'self_attn.q_norm',
+		attn_k_norm: 'self_attn.k_norm',
+		ffn_gate: 'mlp.gate_proj',
+		ffn_up: 'mlp.up_proj',
+		ffn_down: 'mlp.down_proj'
+	};
+	const part = parts[m[2]];
+	return part ? `model.layers.${m[1]}.${part}.${m[3]}` : null;
+}
+
+function num(md: Map<string, GgufValue>, key: string, file: string, fallback?: number): number {
+	const v = md.get(key);
+	if (v === undefined) {
+		if (fallback !== undefined) return fallback;
+		throw new ModelError('bad-config', `${file}: GGUF metadata ${key} is missing`);
+	}
+	return Number(v);
+}
+
+/** Maps GGUF metadata onto {@link ModelConfig}. */
+export function ggufConfig(h: GgufHeader, file: string, index: TensorIndex): ModelConfig {
+	const md = h.metadata;
+	const arch = String(md.get('general.architecture') ?? '');
+	if (arch !== 'llama' && arch !== 'qwen2' && arch !== 'qwen3') {
+		throw new ModelError('unsupported', `${file}: general.architecture '${arch}' is not supported (llama, qwen2, qwen3)`);
+	}
+	const k = (s: string) => `${arch}.${s}`;
+	const hidden = num(md, k('embedding_length'), file);
+	const heads = num(md, k('attention.head_count'), file);
+	const headDim = num(md, k('attention.key_length'), file, hidden / heads);
+	const tokens = md.get('tokenizer.ggml.tokens');
+	const embed = index.tensors.get('model.embed_tokens.weight');
+	const vocab = Array.isArray(tokens) ? tokens.length : num(md, k('vocab_size'), file, embed?.shape[0] ?? 0);
+	let scaling: RopeScaling | null = null;
+	const st = md.get(k('rope.scaling.type'));
+	if (st !== undefined && st !== 'none') {
+		if (st !== 'linear') throw new ModelError('unsupported', `${file}: ${k('rope.scaling.type')} '${String(st)}' is not supported (none, linear)`);
+		scaling = { type: 'linear', factor: num(md, k('rope.scaling.factor'), file) };
+	}
+	if (index.tensors.has('rope_freqs.weight')) {
+		throw new ModelError('unsupported', `${file}: tensor rope_freqs.weight (Llama 3.1-style rope scaling in GGUF) is not supported yet`);
+	}
+	const eos = ['tokenizer.ggml.eos_token_id', 'tokenizer.ggml.eot_token_id', 'tokenizer.ggml.eom_token_id']
+		.map((key) => md.get(key))
+		.filter((v) => v !== undefined)
+		.map(Number);
+	const bos = md.get('tokenizer.ggml.bos_token_id');
+	return {
+		architecture: arch,
+		vocabSize: vocab,
+		hiddenSize: hidden,
+		intermediateSize: num(md, k('feed_forward_length'), file),
+		numLayers: num(md, k('block_count'), file),
+		numHeads: heads,
+		numKvHeads: num(md, k('attention.head_count_kv'), file, heads),
+		headDim,
+		rotaryDim: num(md, k('rope.dimension_count'), file, headDim),
+		ropeLayout: arch === 'llama' ? 'pairs' : 'half',
+		ropeTheta: num(md, k('rope.freq_base'), file, 10000),
+		ropeScaling: scaling,
+		rmsNormEps: num(md, k('attention.layer_norm_rms_epsilon'), file, 1e-5),
+		maxPositions: num(md, k('context_length'), file, 2048),
+		tieEmbeddings: !index.tensors.has('lm_head.weight'),
+		qkvBias: arch === 'qwen2' || index.tensors.has('model.layers.0.self_attn.q_proj.bias'),
+		oBias: index.tensors.has('model.layers.0.self_attn.o_proj.bias'),
+		qkNorm: arch === 'qwen3',
+		bosTokenId: bos === undefined ? null : Number(bos),
+		eosTokenIds: [...new Set(eos)]
+	};
+}
+
+/** Opens a .gguf file: config from metadata, tensor index, tokenizer from tokenizer.ggml.*. */
+export async function openGguf(source: ModelSource, file: string): Promise<ModelFiles> {
+	const h = await readGgufHeader(source, file);
+	const size = await source.size(file);
+	const index: TensorIndex = { tensors: new Map(), unsupported: new Map() };
+	for (const t of h.tensors) {
+		const name = canonicalName(t.name) ?? t.name;
+		const shape = [...t.dims].reverse();
+		const dtype = GGML_TYPES[t.type];
+		if (!dtype) {
+			index.unsupported.set(name, `${file}: tensor ${t.name} has ggml type ${GGML_NAMES[t.type] ?? t.type}; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K`);
+			continue;
+		}
+		const n = shape.reduce((a, b) => a * b, 1);
+		const block = dtype === 'q4_k' ? 256 : dtype.startsWith('q') ? 32 : 1;
+		if (t.dims[0] % block !== 0) throw new ModelError('bad-format', `${file}: tensor ${t.name} has ${t.dims[0]} columns, not a multiple of its ${block}-element blocks`);
+		const start = h.dataStart + t.offset;
+		const end = start + storedBytes(dtype, n);
+		if (end > size) throw new ModelError('truncated', `${file}: tensor ${t.name} ends at byte ${end} but the file has ${size} bytes (truncated download?)`);
+		index.tensors.set(name, { name, fileName: t.name, file, dtype, shape, start, end });
+	}
+	const config = ggufConfig(h, file, index);
+	const tj = ggufTokenizerJson(h.metadata);
+	let tokenizer: ModelTokenizer | null = null;
+	if (tj) {
+		const tmpl = h.metadata.get('tokenizer.chat_template');
+		const tokens = h.metadata.get('tokenizer.ggml.tokens') as string[];
+		const idText = (key: string) => {
+			const id = h.metadata.get(key);
+			return id === undefined ? undefined : tokens[Number(id)];
+		};
+		tokenizer = new ModelTokenizer(tj, {
+			chat_template: typeof tmpl === 'string' ? tmpl : undefined,
+			bos_token: idText('tokenizer.ggml.bos_token_id'),
+			eos_token: idText('tokenizer.ggml.eos_token_id')
+		});
+	}
+	return { source, format: 'gguf', config, index, tokenizer };
+}

@@ -1,0 +1,64 @@
+/**
+ * Opens a model — a Hugging Face folder or a GGUF file — into {@link ModelFiles}: the config,
+ * the tensor index and the tokenizer, with nothing but headers read. `readWeight` then reads
+ * one tensor in its planned GPU format (quantizing on load through the cache when asked).
+ */
+import type { WeightData, WeightFormat } from '../gpu/tensor.js';
+import { quantizeQ4 } from '../quant/q4.js';
+import { quantizeQ8 } from '../quant/q8.js';
+import { parseHfConfig, type ModelConfig } from './config.js';
+import { ModelError } from './errors.js';
+import { openGguf } from './gguf.js';
+import type { QuantCache } from './quant-cache.js';
+import { indexSafetensors } from './safetensors.js';
+import type { ModelSource } from './source.js';
+import { readAs, readF32, type TensorIndex } from './tensors.js';
+import { ModelTokenizer } from './tokenizer.js';
+import type { PlannedTensor } from './weights.js';
+
+export interface ModelFiles {
+	source: ModelSource;
+	format: 'safetensors' | 'gguf';
+	config: ModelConfig;
+	index: TensorIndex;
+	tokenizer: ModelTokenizer | null;
+}
+
+/** Opens `source` as an HF folder, or the GGUF file `gguf` inside it. */
+export async function openModel(source: ModelSource, gguf: string | null = null): Promise<ModelFiles> {
+	if (gguf) return openGguf(source, gguf);
+	if (!(await source.has('config.json'))) {
+		throw new ModelError('missing-file', `${source.label}: config.json not found (expected a Hugging Face model folder or a .gguf file)`);
+	}
+	const generation = (await source.has('generation_config.json')) ? await source.readJson('generation_config.json') : undefined;
+	const config = parseHfConfig(await source.readJson('config.json'), generation);
+	const index = await indexSafetensors(source);
+	let tokenizer: ModelTokenizer | null = null;
+	if (await source.has('tokenizer.json')) {
+		const tc = (await source.has('tokenizer_config.json')) ? await source.readJson('tokenizer_config.json') : {};
+		tokenizer = new ModelTokenizer(await source.readJson('tokenizer.json'), tc);
+		const eos = tokenizer.eosTokenId();
+		if (config.eosTokenIds.length === 0 && eos !== undefined) config.eosTokenIds.push(eos);
+	}
+	return { source, format: 'safetensors', config, index, tokenizer };
+}
+
+/** Reads one planned tensor as the host data `uploadWeight` takes for its format. */
+export async function readWeight(
+	files: ModelFiles,
+	t: PlannedTensor,
+	cache: QuantCache | null
+): Promise<{ format: WeightFormat; data: WeightData; cached: boolean }> {
+	const s = t.stored;
+	const quantize = (t.format === 'q8' || t.format === 'q4') && (s.dtype === 'f32' || s.dtype === 'f16' || s.dtype === 'bf16');
+	if (!quantize) return { format: t.format, data: await readAs(files.source, s, t.format), cached: false };
+	const key = `v1:${files.source.label}/${s.file}:${await files.source.fingerprint(s.file)}:${s.fileName}:${t.format}`;
+	const hit = cache ? await cache.get(key) : null;
+	const [rows, cols] = t.shape;
+	const words = (rows * cols) / 32 * (t.format === 'q8' ? 9 : 5);
+	if (hit && hit.length === words) return { format: t.format, data: hit, cached: true };
+	const f = await readF32(files.source, s);
+	const data = t.format === 'q8' ? quantizeQ8(f, rows, cols) : quantizeQ4(f, rows, cols);
+	if (cache) await cache.put(key, data);
+	return { format: t.format, data, cached: false };
+}
