@@ -6,6 +6,7 @@ import { tasksRouter } from './trees/tasks.router.js';
 import { messagesRouter } from './trees/messages.router.js';
 import { moderationRouter } from './trees/moderation.router.js';
 import { communityRouter } from './community/community.router.js';
+import { exchangeRouter, snapshotRouter } from './exchange/exchange.router.js';
 
 export const appRouter = router({
 	system: systemRouter,
@@ -13,7 +14,9 @@ export const appRouter = router({
 	tasks: tasksRouter,
 	messages: messagesRouter,
 	moderation: moderationRouter,
-	community: communityRouter
+	community: communityRouter,
+	exchange: exchangeRouter,
+	snapshot: snapshotRouter
 });
 
 export type AppRouter = typeof appRouter;

@@ -9,8 +9,9 @@ import { type CliCommand, UsageError } from './command.js';
 import { healthCommand, migrateCommand } from './commands/db.js';
 import { generateCommand } from './commands/generate.js';
 import { gpuCommand } from './commands/gpu.js';
+import { exportCommand, importCommand, snapshotCommand } from './commands/exchange.js';
 
-const commands: CliCommand[] = [migrateCommand, healthCommand, gpuCommand, generateCommand];
+const commands: CliCommand[] = [migrateCommand, healthCommand, gpuCommand, importCommand, exportCommand, snapshotCommand, generateCommand];
 
 function usage(): string {
 	const width = Math.max(...commands.map((c) => c.name.length));
