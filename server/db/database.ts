@@ -55,8 +55,36 @@ async function openSqlite(path: string): Promise<OpenDatabase> {
 	} catch (error) {
 		throw new DatabaseConnectError(`Cannot open the SQLite database at ${path}: ${(error as Error).message}. Check that the folder is writable, or set DATABASE_URL=sqlite:OTHER_PATH.`);
 	}
-	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
 	return { db, dialect: 'sqlite', location: `sqlite:${path}`, close: () => db.destroy() };
+}
+
+/** Prepared statements kept per SQL text (the hot queries are few; variable `in` lists are bounded out). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing costs about as much as running
+ * a small indexed query. This keeps the most recent statements by SQL text and hands them out
+ * again, unless one is still busy (a streamed query mid-iteration), which gets a fresh one.
+ */
+function withStatementCache(handle: import('better-sqlite3').Database): { prepare(sql: string): import('better-sqlite3').Statement; close(): void } {
+	const cache = new Map<string, import('better-sqlite3').Statement>();
+	return {
+		prepare(sql) {
+			const cached = cache.get(sql);
+			if (cached && !cached.busy) return cached;
+			const statement = handle.prepare(sql);
+			if (!cached) {
+				if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+				cache.set(sql, statement);
+			}
+			return statement;
+		},
+		close() {
+			cache.clear();
+			handle.close();
+		}
+	};
 }
 
 async function openPostgres(connectionString: string): Promise<OpenDatabase> {

@@ -20,9 +20,14 @@ export function weightedIndex(weights: readonly number[], random: () => number):
 	return weights.length - 1;
 }
 
-/** Activate up to `maxActivate` waiting trees of `lang`; returns how many were activated. */
-export async function promptLottery(env: ServiceEnv, settings: TreeSettings, lang: string, maxActivate: number): Promise<number> {
-	const growing = await countTreesInState(env.db, 'growing', lang);
+/**
+ * Activate up to `maxActivate` waiting trees of `lang`; returns how many were activated.
+ * `known` passes counts the caller just read (growing and waiting trees of `lang`), saving
+ * the queries; with none waiting there is nothing to draw.
+ */
+export async function promptLottery(env: ServiceEnv, settings: TreeSettings, lang: string, maxActivate: number, known?: { growing: number; waiting: number }): Promise<number> {
+	const growing = known?.growing ?? (await countTreesInState(env.db, 'growing', lang));
+	if (known && known.waiting === 0) return 0;
 	let activated = 0;
 	while (growing + activated < settings.max_active_trees && activated < maxActivate) {
 		const waiting = await env.db

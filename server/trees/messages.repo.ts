@@ -16,9 +16,13 @@ export function getMessage(db: Db, id: string): Promise<Message | undefined> {
  */
 export async function lockMessage(db: Db, dialect: Dialect, id: string): Promise<Message | undefined> {
 	if (dialect !== 'postgres') return getMessage(db, id);
-	const found = await db.selectFrom('message').select('message_tree_id').where('id', '=', id).executeTakeFirst();
-	if (!found) return undefined;
-	await lockTreeState(db, dialect, found.message_tree_id);
+	// The tree row first (found through the message in the same statement), then the message.
+	await db
+		.selectFrom('message_tree_state')
+		.select('message_tree_id')
+		.where('message_tree_id', '=', (eb) => eb.selectFrom('message').select('message_tree_id').where('id', '=', id))
+		.forUpdate()
+		.execute();
 	return db.selectFrom('message').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
@@ -61,6 +65,20 @@ export async function countTreesInState(db: Db, state: TreeState, lang: string):
 		.where('lang', '=', lang)
 		.executeTakeFirstOrThrow();
 	return Number(row.n);
+}
+
+/** Number of trees in each of `states` in one language, in one query (absent states count 0). */
+export async function countTreesByState<S extends TreeState>(db: Db, lang: string, states: readonly S[]): Promise<Record<S, number>> {
+	const rows = await db
+		.selectFrom('message_tree_state')
+		.select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+		.where('state', 'in', states)
+		.where('lang', '=', lang)
+		.groupBy('state')
+		.execute();
+	const counts = Object.fromEntries(states.map((state) => [state, 0])) as Record<S, number>;
+	for (const row of rows) counts[row.state as S] = Number(row.n);
+	return counts;
 }
 
 /** The user's texts from `since` on, to refuse a repeat. */

@@ -79,23 +79,49 @@ export const DEFAULT_TREE_SETTINGS: TreeSettings = {
 
 const KEY = 'tree_manager';
 
-/** This deployment's settings: stored overrides over the defaults. */
-export async function getTreeSettings(db: Db): Promise<TreeSettings> {
+/**
+ * Settings are read on every task request and submission, and change rarely: each database
+ * handle keeps the last value it read for CACHE_TTL_MS. A change made in this process
+ * (`updateTreeSettings`) is seen at once by every handle; one made by another process (the
+ * CLI, a second server) within CACHE_TTL_MS.
+ */
+const CACHE_TTL_MS = 1000;
+const cache = new WeakMap<Db, { value: TreeSettings; generation: number; readAt: number }>();
+/** Bumped by every update in this process, so cached values are re-read. */
+let generation = 0;
+
+async function readTreeSettings(db: Db): Promise<TreeSettings> {
 	const row = await db.selectFrom('app_setting').select('value').where('key', '=', KEY).executeTakeFirst();
 	if (!row) return DEFAULT_TREE_SETTINGS;
 	return treeSettingsSchema.parse({ ...DEFAULT_TREE_SETTINGS, ...(JSON.parse(row.value) as object) });
 }
 
+/** This deployment's settings: stored overrides over the defaults. */
+export async function getTreeSettings(db: Db): Promise<TreeSettings> {
+	const now = Date.now();
+	const cached = cache.get(db);
+	if (cached && cached.generation === generation && now - cached.readAt < CACHE_TTL_MS) return cached.value;
+	const readGeneration = generation;
+	const value = await readTreeSettings(db);
+	if (readGeneration === generation) cache.set(db, { value, generation, readAt: now });
+	return value;
+}
+
 /** Change some settings (validated); returns the full result. Pass `{}` with `reset` to restore defaults. */
 export async function updateTreeSettings(db: Db, changes: Partial<TreeSettings>, options: { reset?: boolean } = {}): Promise<TreeSettings> {
-	const row = await db.selectFrom('app_setting').select('value').where('key', '=', KEY).executeTakeFirst();
-	const stored = options.reset || !row ? {} : (JSON.parse(row.value) as Record<string, unknown>);
-	const merged = { ...stored, ...changes };
-	const parsed = treeSettingsSchema.parse({ ...DEFAULT_TREE_SETTINGS, ...merged });
-	const known = Object.keys(treeSettingsSchema.shape);
-	const value = JSON.stringify(Object.fromEntries(Object.entries(merged).filter(([k]) => known.includes(k))));
-	const updated_at = new Date().toISOString();
-	if (row) await db.updateTable('app_setting').set({ value, updated_at }).where('key', '=', KEY).execute();
-	else await db.insertInto('app_setting').values({ key: KEY, value, updated_at }).execute();
-	return parsed;
+	generation++;
+	try {
+		const row = await db.selectFrom('app_setting').select('value').where('key', '=', KEY).executeTakeFirst();
+		const stored = options.reset || !row ? {} : (JSON.parse(row.value) as Record<string, unknown>);
+		const merged = { ...stored, ...changes };
+		const parsed = treeSettingsSchema.parse({ ...DEFAULT_TREE_SETTINGS, ...merged });
+		const known = Object.keys(treeSettingsSchema.shape);
+		const value = JSON.stringify(Object.fromEntries(Object.entries(merged).filter(([k]) => known.includes(k))));
+		const updated_at = new Date().toISOString();
+		if (row) await db.updateTable('app_setting').set({ value, updated_at }).where('key', '=', KEY).execute();
+		else await db.insertInto('app_setting').values({ key: KEY, value, updated_at }).execute();
+		return parsed;
+	} finally {
+		generation++;
+	}
 }

@@ -63,7 +63,8 @@ function goalSize(s: TreeSettings, random: () => number): number {
 }
 
 /** Submit the text of an initial prompt or reply task. */
-export function submitReply(env: ServiceEnv, userId: string, input: { taskId: string; clientId: string; text: string; lang?: string }): Promise<TaskDone> {
+export async function submitReply(env: ServiceEnv, userId: string, input: { taskId: string; clientId: string; text: string; lang?: string }): Promise<TaskDone> {
+	const settings = await getTreeSettings(env.db); // cached per handle: read outside the transaction
 	return inTransaction(env, async (tx) => {
 		const task = await ownTask(tx, userId, input.taskId);
 		const replay = replayOrCheck(task, input.clientId, ['initial_prompt', 'prompter_reply', 'assistant_reply']);
@@ -74,7 +75,6 @@ export function submitReply(env: ServiceEnv, userId: string, input: { taskId: st
 		const now = tx.now();
 		const textError = checkText(input.text, await recentTextsOf(tx.db, userId, new Date(now.getTime() - REPEAT_SPAN_MS)));
 		if (textError) throw textError;
-		const settings = await getTreeSettings(tx.db);
 		const lang = input.lang ?? task.lang;
 		const id = randomUUID();
 		const base = { id, task_id: task.id, user_id: userId, frontend_message_id: input.clientId, created_date: now.toISOString(), text: input.text, lang, review_result: null, rank: null, model_name: null, label_totals: null };
@@ -121,7 +121,8 @@ export function isPermutation(ranking: readonly number[], n: number): boolean {
  * ballot is recorded (its ranking may be empty) but neither votes nor counts toward the
  * rankings the parent needs.
  */
-export function submitRanking(env: ServiceEnv, userId: string, input: { taskId: string; clientId: string; ranking: number[]; notRankable: boolean }): Promise<TaskDone> {
+export async function submitRanking(env: ServiceEnv, userId: string, input: { taskId: string; clientId: string; ranking: number[]; notRankable: boolean }): Promise<TaskDone> {
+	const settings = await getTreeSettings(env.db);
 	return inTransaction(env, async (tx) => {
 		const task = await ownTask(tx, userId, input.taskId);
 		const replay = replayOrCheck(task, input.clientId, ['rank_prompter_replies', 'rank_assistant_replies']);
@@ -154,26 +155,33 @@ export function submitRanking(env: ServiceEnv, userId: string, input: { taskId: 
 		}
 		await writeJournal(tx.db, { type: 'ranking', now: tx.now(), userId, messageId: payload.rankingParentId, payload: { taskId: task.id, rankedIds, notRankable: input.notRankable } });
 		const done = await finish(tx, task, input.clientId, { type: 'task_done', taskId: task.id });
-		await checkTreeProgress(tx, await getTreeSettings(tx.db), payload.messageTreeId);
+		await checkTreeProgress(tx, settings, payload.messageTreeId);
 		return done;
 	});
 }
 
 const LABEL_KINDS: Record<string, LabelTaskKind> = { label_initial_prompt: 'initial_prompt', label_prompter_reply: 'prompter_reply', label_assistant_reply: 'assistant_reply' };
 
+/** The schemas per task kind and mode, built once (building one costs more than using it). */
+const labelSchemas = new Map<string, ReturnType<typeof submittedLabelsSchema>>();
+
 /** Parse labels for a task kind and mode, or throw `invalid_labels` naming each problem. */
 export function parseLabels(kind: LabelTaskKind, mode: LabelMode, labels: Record<string, number>) {
-	const parsed = submittedLabelsSchema(kind, mode).safeParse(labels);
+	const key = `${kind}/${mode}`;
+	let schema = labelSchemas.get(key);
+	if (!schema) labelSchemas.set(key, (schema = submittedLabelsSchema(kind, mode)));
+	const parsed = schema.safeParse(labels);
 	if (!parsed.success) throw new DomainError('invalid_labels', parsed.error.issues.map((i) => i.message).join('; '));
 	return parsed.data;
 }
 
 /** Submit the labels of a labelling task; enough reviews decide the message's acceptance. */
-export function submitLabels(
+export async function submitLabels(
 	env: ServiceEnv,
 	userId: string,
 	input: { taskId: string; clientId: string; messageId: string; labels: Record<string, number>; text?: string }
 ): Promise<TaskDone> {
+	const settings = await getTreeSettings(env.db);
 	return inTransaction(env, async (tx) => {
 		const task = await ownTask(tx, userId, input.taskId);
 		const replay = replayOrCheck(task, input.clientId, Object.keys(LABEL_KINDS));
@@ -193,7 +201,7 @@ export function submitLabels(
 		await tx.db.updateTable('message').set({ review_count: message.review_count + 1 }).where('id', '=', message.id).execute();
 		await writeJournal(tx.db, { type: 'labels', now, userId, messageId: message.id, payload: { taskId: task.id, mode: payload.mode } });
 		const done = await finish(tx, task, input.clientId, { type: 'task_done', taskId: task.id });
-		await applyReview(tx, await getTreeSettings(tx.db), { ...message, review_count: message.review_count + 1 });
+		await applyReview(tx, settings, { ...message, review_count: message.review_count + 1 });
 		return done;
 	});
 }

@@ -5,7 +5,7 @@
  */
 import { labelDefinitions, mandatoryLabels, validLabels, type LabelMode } from './labels.js';
 import type { Message } from './trees.table.js';
-import type { Choice } from './work.js';
+import type { Choice, WorkMessage } from './work.js';
 
 /** One turn of a conversation as a task shows it. */
 export interface ConversationMessage {
@@ -18,7 +18,7 @@ export interface ConversationMessage {
 }
 
 /** The conversation a task shows: the thread root first. */
-export function conversationOf(thread: readonly Message[]): { messages: ConversationMessage[] } {
+export function conversationOf(thread: readonly Pick<Message, 'id' | 'text' | 'lang' | 'role' | 'synthetic'>[]): { messages: ConversationMessage[] } {
 	return {
 		messages: thread.map((m) => ({ id: m.id, text: m.text, lang: m.lang, role: m.role, isAssistant: m.role === 'assistant', synthetic: m.synthetic === 1 }))
 	};
@@ -71,7 +71,7 @@ export function shuffle<X>(items: readonly X[], random: () => number): X[] {
  * Build the payload of `choice`. `threadTo(id)` gives the messages root → id.
  * `fullLabeling` decides the label mode (drawn by the caller from p_full_labeling_review_*).
  */
-export function buildPayload(choice: Choice, threadTo: (id: string) => Message[], random: () => number, fullLabeling: boolean): TaskPayload {
+export function buildPayload(choice: Choice, threadTo: (id: string) => WorkMessage[], random: () => number, fullLabeling: boolean): TaskPayload {
 	switch (choice.type) {
 		case 'initial_prompt':
 			return { type: 'initial_prompt', hint: null };

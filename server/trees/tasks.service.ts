@@ -7,13 +7,13 @@ import { fail } from '../errors.js';
 import { inTransaction, type ServiceEnv, type Db } from '../env.js';
 import { LIMITS, type Limit } from '../users/rate-limit.js';
 import { addSkipMarker } from './emoji.service.js';
+import { countTreesByState } from './messages.repo.js';
 import { writeJournal } from './journal.js';
 import { promptLottery } from './lottery.js';
 import { getTreeSettings, type TreeSettings } from './settings.js';
 import { buildPayload, type TaskPayload } from './task-payloads.js';
 import type { Task } from './tasks.table.js';
-import type { Message } from './trees.table.js';
-import { chooseTask, countWork, findWork, type Choice, type TaskRequestType, type TaskType } from './work.js';
+import { chooseTask, countWork, findWork, type Choice, type TaskRequestType, type TaskType, type WorkMessage } from './work.js';
 import { loadWorkView } from './work-view.js';
 
 /** Tasks expire two days after they are handed out. */
@@ -56,15 +56,38 @@ function itemOf(choice: Choice): { treeId: string | null; itemId: string | null 
 	return { treeId: null, itemId: null };
 }
 
+/** Trees of `lang` growing, in initial review and waiting in the lottery. */
+function countWorkTrees(db: Db, lang: string) {
+	return countTreesByState(db, lang, ['growing', 'initial_prompt_review', 'prompt_lottery_waiting']);
+}
+
+/**
+ * Run the prompt lottery (activating up to `maxActivate` trees), then load the user's work
+ * view. The tree counts both need are read once; the lottery's activations move trees from
+ * waiting to growing, which the view's lottery count then reflects.
+ */
+async function lotteryThenView(
+	env: ServiceEnv,
+	userId: string,
+	lang: string,
+	now: Date,
+	settings: TreeSettings,
+	maxActivate: number,
+	read?: Awaited<ReturnType<typeof countWorkTrees>>
+) {
+	const counts = read ?? (await countWorkTrees(env.db, lang));
+	const activated = await promptLottery(env, settings, lang, maxActivate, { growing: counts.growing, waiting: counts.prompt_lottery_waiting });
+	return loadWorkView(env.db, userId, lang, now, settings, { inReview: counts.initial_prompt_review, inLottery: Math.max(0, counts.prompt_lottery_waiting - activated) });
+}
+
 /** Hand the user a task of `type` (or `random`) in `lang`. */
 export async function requestTask(env: ServiceEnv, userId: string, input: { type: TaskRequestType; lang: string }): Promise<TaskOut> {
 	const now = env.now();
 	if (!env.limiter.hit(LIMITS.taskRequests, userId, now.getTime())) fail('rate_limited', LIMITS.taskRequests.name);
-	const settings = await getTreeSettings(env.db);
-	if ((await pendingTasks(env.db, userId, now)) >= settings.max_pending_tasks_per_user) fail('too_many_pending');
-	await promptLottery(env, settings, input.lang, 2);
-
-	const view = await loadWorkView(env.db, userId, input.lang, now, settings);
+	// Independent reads, in parallel (on PostgreSQL they take separate connections).
+	const [settings, pending, counts] = await Promise.all([getTreeSettings(env.db), pendingTasks(env.db, userId, now), countWorkTrees(env.db, input.lang)]);
+	if (pending >= settings.max_pending_tasks_per_user) fail('too_many_pending');
+	const view = await lotteryThenView(env, userId, input.lang, now, settings, 2, counts);
 	const work = findWork(view, settings);
 	// Per-type limits: a limited type is left out of `random`, and refused when asked for.
 	const limited = new Set<TaskType>();
@@ -78,8 +101,8 @@ export async function requestTask(env: ServiceEnv, userId: string, input: { type
 	if (typeLimit) env.limiter.hit(typeLimit, userId, now.getTime());
 
 	const byId = new Map(view.messages.map((m) => [m.id, m]));
-	const threadTo = (id: string): Message[] => {
-		const thread: Message[] = [];
+	const threadTo = (id: string): WorkMessage[] => {
+		const thread: WorkMessage[] = [];
 		for (let m = byId.get(id); m; m = m.parent_id ? byId.get(m.parent_id) : undefined) thread.unshift(m);
 		return thread;
 	};
@@ -104,8 +127,7 @@ export async function requestTask(env: ServiceEnv, userId: string, input: { type
 /** Available tasks per type (and `random`: the sum) for this user in `lang`. */
 export async function availability(env: ServiceEnv, userId: string, lang: string): Promise<Record<TaskRequestType, number>> {
 	const settings = await getTreeSettings(env.db);
-	await promptLottery(env, settings, lang, 1);
-	const counts = countWork(findWork(await loadWorkView(env.db, userId, lang, env.now(), settings), settings));
+	const counts = countWork(findWork(await lotteryThenView(env, userId, lang, env.now(), settings, 1), settings));
 	return { ...counts, random: Object.values(counts).reduce((s, n) => s + n, 0) };
 }
 

@@ -104,7 +104,7 @@ describe('chooseTask', () => {
 	it('prefers lonely children with p_lonely_child_extension', () => {
 		const random = seededRandom(4);
 		let lonely = 0;
-		for (let i = 0; i < 10_000; i++) if ((chooseTask(base, 'assistant_reply', S, random) as { parent: Message }).parent.id === 'lonely') lonely++;
+		for (let i = 0; i < 10_000; i++) if ((chooseTask(base, 'assistant_reply', S, random) as { parent: { id: string } }).parent.id === 'lonely') lonely++;
 		// 0.75 from the preference + 0.25 × 1/2 from the uniform draw.
 		expect(lonely / 10_000).toBeCloseTo(0.875, 1);
 	});

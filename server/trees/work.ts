@@ -34,12 +34,19 @@ export const CATEGORY_TYPES: Readonly<Record<Category, readonly TaskType[]>> = {
 	prompt: ['initial_prompt']
 };
 
+/**
+ * The columns of a message that task selection and task payloads read (work-view.ts loads
+ * only these for every active tree, which is most of a task request's reading).
+ */
+export const WORK_MESSAGE_COLUMNS = ['id', 'parent_id', 'message_tree_id', 'user_id', 'role', 'text', 'lang', 'depth', 'deleted', 'review_count', 'review_result', 'synthetic'] as const;
+export type WorkMessage = Pick<Message, (typeof WORK_MESSAGE_COLUMNS)[number]>;
+
 /** A snapshot of the language's active trees and of this user's past actions on them. */
 export interface WorkView {
 	userId: string;
 	trees: MessageTreeState[];
 	/** Messages of those trees. */
-	messages: Message[];
+	messages: WorkMessage[];
 	/** Message ids this user labelled (task labels). */
 	labelled: ReadonlySet<string>;
 	/** Message ids this user put a skip marker on, per marker. */
@@ -58,11 +65,11 @@ export interface WorkView {
 /** Every available item per task type. */
 export interface Work {
 	initialPrompts: number;
-	labelItems: Record<'label_initial_prompt' | 'label_prompter_reply' | 'label_assistant_reply', Message[]>;
-	replyParents: Record<'prompter_reply' | 'assistant_reply', Message[]>;
+	labelItems: Record<'label_initial_prompt' | 'label_prompter_reply' | 'label_assistant_reply', WorkMessage[]>;
+	replyParents: Record<'prompter_reply' | 'assistant_reply', WorkMessage[]>;
 	/** Prompter parents with 0 < live children < lonely_children_count (also in assistant_reply). */
-	lonely: Message[];
-	rankItems: Record<'rank_prompter_replies' | 'rank_assistant_replies', RankableParent<Message>[]>;
+	lonely: WorkMessage[];
+	rankItems: Record<'rank_prompter_replies' | 'rank_assistant_replies', RankableParent<WorkMessage>[]>;
 }
 
 /** Everything the view's user could be given now, per task type (the spec's tree rules). */
@@ -75,10 +82,10 @@ export function findWork(view: WorkView, s: TreeSettings): Work {
 		lonely: [],
 		rankItems: { rank_prompter_replies: [], rank_assistant_replies: [] }
 	};
-	const byTree = new Map<string, Message[]>();
+	const byTree = new Map<string, WorkMessage[]>();
 	for (const m of view.messages) byTree.set(m.message_tree_id, [...(byTree.get(m.message_tree_id) ?? []), m]);
 	// Not one's own message, not labelled or skipped by this user before.
-	const labelable = (m: Message) => m.user_id !== user && !view.labelled.has(m.id) && !view.skipped.labeling.has(m.id);
+	const labelable = (m: WorkMessage) => m.user_id !== user && !view.labelled.has(m.id) && !view.skipped.labeling.has(m.id);
 
 	for (const tree of view.trees) {
 		const messages = byTree.get(tree.message_tree_id) ?? [];
@@ -130,9 +137,9 @@ export function countWork(work: Work): Record<TaskType, number> {
 /** The chosen task: its type and the item it is about. */
 export type Choice =
 	| { type: 'initial_prompt' }
-	| { type: 'prompter_reply' | 'assistant_reply'; parent: Message }
-	| { type: 'rank_prompter_replies' | 'rank_assistant_replies'; item: RankableParent<Message> }
-	| { type: 'label_initial_prompt' | 'label_prompter_reply' | 'label_assistant_reply'; message: Message };
+	| { type: 'prompter_reply' | 'assistant_reply'; parent: WorkMessage }
+	| { type: 'rank_prompter_replies' | 'rank_assistant_replies'; item: RankableParent<WorkMessage> }
+	| { type: 'label_initial_prompt' | 'label_prompter_reply' | 'label_assistant_reply'; message: WorkMessage };
 
 const pick = <X>(items: readonly X[], random: () => number): X => items[Math.floor(random() * items.length)];
 

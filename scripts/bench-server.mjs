@@ -1,0 +1,367 @@
+// `npm run bench:server`: a load benchmark (not a test). Starts the built server on loopback,
+// once on a fresh SQLite file and once on a throwaway PostgreSQL, and drives concurrent
+// simulated volunteers through request → ack → submit over HTTP (tRPC), then prints
+// cycles per second and latency for each database.
+//
+// Work is seeded through the API alone: a warm-up crowd (its own users) runs the same loop
+// until trees are growing and being ranked, then the measured crowd starts with fresh users.
+// Rate limits stay ON by default: every measured user makes at most 30 task requests (the
+// per-user limit of 30 per 4 minutes) and enough users are created for the run; the
+// per-type reply limits then simply steer `random` to other work, as in production.
+//
+// Options (all optional):
+//   --db sqlite,postgres   which databases (default both)
+//   --duration 15          measured seconds per database
+//   --concurrency 16       volunteers working at the same time
+//   --users N              measured users (default: enough for 1,000 cycles/s within the limits)
+//   --warmup 6             warm-up seconds (seeding)
+//   --limits off           run with OASIS_RATE_LIMITS=off (said in the output)
+//   --no-build             use build/ as it is
+//   --profile DIR          write a V8 CPU profile of each server into DIR
+// Only 127.0.0.1 is contacted; every loop is bounded in time and count; servers and temp
+// folders are removed at the end (also on Ctrl-C).
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ensureBuild, log, root } from './lib.mjs';
+
+const argv = process.argv.slice(2);
+const opt = (name, fallback) => {
+	const i = argv.indexOf(`--${name}`);
+	return i >= 0 && argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[i + 1] : fallback;
+};
+const flag = (name) => argv.includes(`--${name}`);
+
+const DBS = opt('db', 'sqlite,postgres').split(',');
+const DURATION_S = Number(opt('duration', 15));
+const CONCURRENCY = Number(opt('concurrency', 16));
+const WARMUP_S = Number(opt('warmup', 6));
+const LIMITS_ON = opt('limits', 'on') !== 'off';
+/** The per-user task-request limit (server/users/rate-limit.ts): 30 per 4 minutes. */
+const REQUESTS_PER_USER = 30;
+const USERS = Number(opt('users', Math.ceil((1000 * DURATION_S) / REQUESTS_PER_USER)));
+const WARMUP_USERS = Math.ceil((800 * WARMUP_S) / REQUESTS_PER_USER);
+const MAX_CYCLES = 200_000;
+
+const cleanups = [];
+/** Undo what was set up, newest first, down to the first `keep` entries. */
+async function cleanup(keep = 0) {
+	while (cleanups.length > keep) await cleanups.pop()();
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+	process.on(signal, () => {
+		void cleanup().finally(() => process.exit(130));
+	});
+}
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const srv = createServer();
+		srv.once('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const { port } = srv.address();
+			srv.close(() => resolve(port));
+		});
+	});
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A private copy of build/, so a rebuild running beside the benchmark cannot pull the server
+ * out from under it. It lies under node_modules/ so the server still resolves its packages.
+ */
+function copyBuild() {
+	const parent = join(root, 'node_modules', '.cache', 'oasis-bench');
+	mkdirSync(parent, { recursive: true });
+	const dir = mkdtempSync(join(parent, 'build-'));
+	cpSync(join(root, 'build'), dir, { recursive: true });
+	cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+	return dir;
+}
+
+let buildDir;
+
+/** Start the built server (`node build/index.js`) on a free loopback port; resolves once it answers. */
+async function startServer(databaseUrl) {
+	const port = await freePort();
+	const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, OASIS_DEV_LOGIN: '1', ORIGIN: `http://127.0.0.1:${port}` };
+	if (LIMITS_ON) delete env.OASIS_RATE_LIMITS;
+	else env.OASIS_RATE_LIMITS = 'off';
+	const profile = opt('profile', null);
+	const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+	const child = spawn(process.execPath, [...nodeArgs, join(buildDir, 'index.js')], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+	let stderr = '';
+	child.stderr.on('data', (d) => {
+		stderr = (stderr + d).slice(-4000);
+	});
+	const exited = new Promise((r) => child.once('exit', r));
+	const stop = async () => {
+		if (child.exitCode === null && child.signalCode === null) {
+			child.kill('SIGTERM');
+			const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+			await exited;
+			clearTimeout(timer);
+		}
+	};
+	const base = `http://127.0.0.1:${port}`;
+	for (let i = 0; i < 300; i++) {
+		if (child.exitCode !== null) throw new Error(`the server exited: ${stderr}`);
+		try {
+			const res = await fetch(`${base}/api/trpc/system.health`);
+			await res.arrayBuffer();
+			if (res.ok) return { base, stop, stderr: () => stderr };
+		} catch {
+			/* not up yet */
+		}
+		await sleep(100);
+	}
+	await stop();
+	throw new Error(`the server did not answer within 30 s: ${stderr}`);
+}
+
+class CallError extends Error {
+	constructor(rule, message) {
+		super(message);
+		this.rule = rule;
+	}
+}
+
+/** One tRPC call; returns its data or throws CallError naming the rule. */
+async function call(base, cookie, type, path, input) {
+	const headers = { 'x-oasis-csrf': '1' };
+	if (cookie) headers.cookie = cookie;
+	let res;
+	if (type === 'query') {
+		res = await fetch(`${base}/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input ?? {}))}`, { headers });
+	} else {
+		headers['content-type'] = 'application/json';
+		res = await fetch(`${base}/api/trpc/${path}`, { method: 'POST', headers, body: JSON.stringify(input ?? {}) });
+	}
+	const body = await res.json().catch(() => null);
+	if (!res.ok || !body || body.error) {
+		const data = body?.error?.data ?? body?.error?.json?.data;
+		throw new CallError(data?.rule ?? `http_${res.status}${data?.code ? `_${data.code}` : ''}`, body?.error?.message ?? `HTTP ${res.status}`);
+	}
+	return { data: body.result.data, res };
+}
+
+async function signIn(base, name) {
+	const { res } = await call(base, null, 'mutation', 'auth.devLogin', { name });
+	const cookie = res.headers.get('set-cookie');
+	const token = /oasis_session=([^;]*)/.exec(cookie ?? '')?.[1];
+	if (!token) throw new Error('devLogin set no session cookie');
+	return `oasis_session=${token}`;
+}
+
+/** Create `n` users through auth.devLogin, a few at a time. */
+async function createUsers(base, prefix, n) {
+	const users = new Array(n);
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: 8 }, async () => {
+			while (next < n) {
+				const i = next++;
+				users[i] = { name: `${prefix}-${i}`, cookie: await signIn(base, `${prefix}-${i}`), requests: 0 };
+			}
+		})
+	);
+	return users;
+}
+
+/** A small seeded generator, so runs draw the same answers. */
+function seeded(seed) {
+	let s = seed >>> 0;
+	return () => {
+		s = (s + 0x6d2b79f5) >>> 0;
+		let t = s;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
+
+function permutation(n, random) {
+	const out = Array.from({ length: n }, (_, i) => i);
+	for (let i = n - 1; i > 0; i--) {
+		const j = Math.floor(random() * (i + 1));
+		[out[i], out[j]] = [out[j], out[i]];
+	}
+	return out;
+}
+
+/** The answer a volunteer submits for a task: [procedure, input]. */
+function answer(task, clientId, random, serial, name) {
+	const p = task.payload;
+	switch (p.type) {
+		case 'initial_prompt':
+			return ['tasks.submitReply', { taskId: task.id, clientId, text: `Question ${serial} from ${name}: how would you explain topic ${serial}?` }];
+		case 'prompter_reply':
+		case 'assistant_reply':
+			return ['tasks.submitReply', { taskId: task.id, clientId, text: `${p.type === 'assistant_reply' ? 'Answer' : 'Follow-up'} ${serial} by ${name}.` }];
+		case 'rank_prompter_replies':
+		case 'rank_assistant_replies':
+			return ['tasks.submitRanking', { taskId: task.id, clientId, ranking: permutation(p.replyMessages.length, random), notRankable: random() < 0.03 }];
+		default: {
+			// Every valid label, the mandatory ones (spam, and lang_mismatch where shown) included.
+			const spam = random() < 0.05 ? 1 : 0;
+			const labels = {};
+			for (const label of p.validLabels) labels[label] = label === 'spam' ? spam : label === 'quality' ? 0.75 : 0;
+			for (const label of p.mandatoryLabels) labels[label] ??= 0;
+			return ['tasks.submitLabels', { taskId: task.id, clientId, messageId: p.messageId, labels }];
+		}
+	}
+}
+
+function percentile(sorted, q) {
+	if (sorted.length === 0) return NaN;
+	return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function summary(samples) {
+	const sorted = Float64Array.from(samples).sort();
+	return { n: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.length ? sorted[sorted.length - 1] : NaN };
+}
+
+/**
+ * Run `concurrency` volunteers for `seconds` (or until the users' request budgets are spent).
+ * Each user works one cycle at a time and makes at most REQUESTS_PER_USER requests.
+ */
+async function drive(base, users, { seconds, concurrency, seed, stopWhen }) {
+	const random = seeded(seed);
+	const queue = [...users];
+	const stats = { cycles: 0, byType: {}, errors: {}, cycle: [], calls: { request: [], ack: [], submit: [] }, exhausted: false };
+	let serial = 0;
+	let stop = false;
+	const started = performance.now();
+	const deadline = started + seconds * 1000;
+	const error = (step, e) => {
+		const key = `${step}: ${e instanceof CallError ? e.rule : `untyped ${e.message}`}`;
+		stats.errors[key] = (stats.errors[key] ?? 0) + 1;
+	};
+	const worker = async () => {
+		while (!stop && performance.now() < deadline && stats.cycles < MAX_CYCLES) {
+			const user = queue.shift();
+			if (!user) {
+				stats.exhausted = true;
+				break;
+			}
+			const t0 = performance.now();
+			try {
+				user.requests++;
+				let task;
+				try {
+					task = (await call(base, user.cookie, 'mutation', 'tasks.request', { type: 'random', lang: 'en' })).data;
+				} catch (e) {
+					error('request', e);
+					continue;
+				}
+				const t1 = performance.now();
+				stats.calls.request.push(t1 - t0);
+				const id = ++serial;
+				const clientId = `bench-${seed}-${id}`;
+				try {
+					await call(base, user.cookie, 'mutation', 'tasks.ack', { taskId: task.id, frontendMessageId: clientId });
+				} catch (e) {
+					error('ack', e);
+					continue;
+				}
+				const t2 = performance.now();
+				stats.calls.ack.push(t2 - t1);
+				const [procedure, input] = answer(task, clientId, random, id, user.name);
+				try {
+					await call(base, user.cookie, 'mutation', procedure, input);
+				} catch (e) {
+					error('submit', e);
+					continue;
+				}
+				const t3 = performance.now();
+				stats.calls.submit.push(t3 - t2);
+				stats.cycle.push(t3 - t0);
+				stats.cycles++;
+				stats.byType[task.type] = (stats.byType[task.type] ?? 0) + 1;
+				if (stopWhen?.(stats)) stop = true;
+			} finally {
+				if (!LIMITS_ON || user.requests < REQUESTS_PER_USER) queue.push(user);
+			}
+		}
+	};
+	await Promise.all(Array.from({ length: concurrency }, worker));
+	stats.seconds = (performance.now() - started) / 1000;
+	return stats;
+}
+
+const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : '–');
+
+function report(label, users, stats) {
+	const cycle = summary(stats.cycle);
+	const rate = stats.cycles / stats.seconds;
+	const lines = [
+		`── ${label} ──`,
+		`  users ${users}, concurrency ${CONCURRENCY}, rate limits ${LIMITS_ON ? `on (≤ ${REQUESTS_PER_USER} requests per user)` : 'OFF (OASIS_RATE_LIMITS=off)'}`,
+		`  ${stats.cycles} cycles in ${stats.seconds.toFixed(1)} s: ${rate.toFixed(0)} cycles/s${stats.exhausted ? ' (stopped early: every user used up its request budget; pass --users)' : ''}`,
+		`  cycle   p50 ${ms(cycle.p50)}  p99 ${ms(cycle.p99)}  max ${ms(cycle.max)}`
+	];
+	for (const [name, samples] of Object.entries(stats.calls)) {
+		const s = summary(samples);
+		lines.push(`  ${name.padEnd(7)} p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  (${s.n} calls)`);
+	}
+	lines.push(`  tasks: ${Object.entries(stats.byType).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+	const errors = Object.entries(stats.errors).sort((a, b) => b[1] - a[1]);
+	lines.push(`  refused: ${errors.length ? errors.map(([k, v]) => `${k} ×${v}`).join(', ') : 'none'}`);
+	console.log(lines.join('\n'));
+	return { label, rate, cycle };
+}
+
+async function benchOne(kind) {
+	const mark = cleanups.length;
+	let url;
+	if (kind === 'sqlite') {
+		const dir = mkdtempSync(join(tmpdir(), 'oasis-bench-'));
+		cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+		url = `sqlite:${join(dir, 'bench.db')}`;
+	} else {
+		const { startPostgres } = await import('./postgres.mjs');
+		const pg = await startPostgres();
+		cleanups.push(async () => pg.stop());
+		url = pg.url;
+	}
+	const server = await startServer(url);
+	cleanups.push(server.stop);
+	try {
+		log(`${kind}: creating ${WARMUP_USERS} warm-up and ${USERS} measured users…`);
+		const warmUsers = await createUsers(server.base, 'warmup', WARMUP_USERS);
+		const users = await createUsers(server.base, 'volunteer', USERS);
+		log(`${kind}: warming up (seeding work through the API) for up to ${WARMUP_S} s…`);
+		const warm = await drive(server.base, warmUsers, {
+			seconds: WARMUP_S,
+			concurrency: CONCURRENCY,
+			seed: 1,
+			stopWhen: (s) => (s.byType.rank_assistant_replies ?? 0) >= 20
+		});
+		log(`${kind}: warm-up ran ${warm.cycles} cycles (${Object.entries(warm.byType).map(([k, v]) => `${k} ${v}`).join(', ')}); measuring for ${DURATION_S} s…`);
+		const stats = await drive(server.base, users, { seconds: DURATION_S, concurrency: CONCURRENCY, seed: 2 });
+		return report(kind === 'sqlite' ? 'SQLite' : 'PostgreSQL', USERS, stats);
+	} finally {
+		await cleanup(mark);
+	}
+}
+
+async function main() {
+	if (!flag('no-build')) await ensureBuild();
+	buildDir = copyBuild();
+	const results = [];
+	for (const kind of DBS) results.push(await benchOne(kind));
+	const sqlite = results.find((r) => r.label === 'SQLite');
+	if (sqlite) console.log(`\naim (SQLite): ≥ 500 cycles/s with p99 < 100 ms — ${sqlite.rate >= 500 && sqlite.cycle.p99 < 100 ? 'met' : 'not met'} (${sqlite.rate.toFixed(0)} cycles/s, p99 ${ms(sqlite.cycle.p99)})`);
+}
+
+main()
+	.catch((error) => {
+		console.error(error);
+		process.exitCode = 1;
+	})
+	.finally(cleanup);
