@@ -14,11 +14,11 @@ const ML_SOURCES = [/^kernels\//, /^web\/lib\/(device|engine|train)\//, /node_mo
  * the server serves them. (Giving workbox a transform replaces @vite-pwa/sveltekit's own, so
  * this also maps `client/x` to `x` and prerendered `a/b.html` to the route `a/b`.)
  */
-function precacheEntries(entries: { url: string; size: number }[]) {
+function precacheEntries<T extends { url: string }>(entries: T[]): { manifest: T[]; warnings: string[] } {
 	const path = '.svelte-kit/output/client/.vite/manifest.json';
 	const manifest: Record<string, { file: string }> = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
 	const ml = new Set(Object.entries(manifest).filter(([src]) => ML_SOURCES.some((re) => re.test(src))).map(([, chunk]) => chunk.file));
-	const out = [];
+	const out: T[] = [];
 	for (const entry of entries) {
 		let url = entry.url.replace(/^client\//, '').replace(/^prerendered\/(pages\/|dependencies\/)?/, '');
 		if (ml.has(url) || url === 'app.webmanifest') continue; // the plugin adds the manifest itself

@@ -43,10 +43,10 @@ export default defineConfig({
 				}
 			},
 			{
+				// Pre-bundled up front: Vite would otherwise reload the page mid-run to optimise them.
+				optimizeDeps: { include: ['zod', '@huggingface/jinja', '@huggingface/tokenizers'] },
 				test: {
 					name: 'kernels-browser',
-					// Pre-bundled up front: Vite would otherwise reload the page mid-run to optimise them.
-					optimizeDeps: { include: ['zod', '@huggingface/jinja', '@huggingface/tokenizers'] },
 					include: ['kernels/**/*.test.ts'],
 					exclude: ['kernels/**/*.node.test.ts', '**/node_modules/**'],
 					testTimeout: 240_000,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { log, runSync } from './lib.mjs';
 import { postgresBin } from './setup.mjs';
 
-function freePort() {
+export function freePort() {
 	return new Promise((resolve, reject) => {
 		const srv = createServer();
 		srv.once('error', reject);

@@ -10,11 +10,11 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuild, log, root, run } from './lib.mjs';
 import { setup } from './setup.mjs';
-import { startPostgres } from './postgres.mjs';
+import { freePort, startPostgres } from './postgres.mjs';
 
 const out = join(root, '.test-output');
-rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
+for (const suite of ['unit', 'integration', 'kernels', 'kernels-browser', 'e2e']) rmSync(join(out, `${suite}.json`), { force: true });
 
 const started = Date.now();
 const results = [];
@@ -64,7 +64,10 @@ async function vitest(project, env = {}) {
 async function playwright() {
 	log('▶ e2e');
 	const file = join(out, 'e2e.json');
-	const [code, s] = await timed(() => run('npx', ['playwright', 'test'], { env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: file } }));
+	// Free ports, so a dev server or another run on the machine cannot collide with this one.
+	const [port, spare] = [await freePort(), await freePort()];
+	const env = { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: file, E2E_PORT: String(port), E2E_SPARE_PORT: String(spare) };
+	const [code, s] = await timed(() => run('npx', ['playwright', 'test'], { env }));
 	const report = readJson(file);
 	if (!report) return record('e2e', 0, 1, s, `playwright exited ${code} without a report`);
 	const { expected = 0, unexpected = 0, flaky = 0 } = report.stats ?? {};

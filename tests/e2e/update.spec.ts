@@ -4,7 +4,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const PORT = 4180;
+// A second server on its own port (the suite's server keeps E2E_PORT).
+const PORT = Number(process.env.E2E_SPARE_PORT ?? 4180);
 
 /** Serves a private copy of the build (inside the repo, so node_modules resolves). */
 async function serve(dir: string, db: string): Promise<ChildProcess> {
