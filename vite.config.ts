@@ -21,7 +21,8 @@ function precacheEntries<T extends { url: string }>(entries: T[]): { manifest: T
 	const out: T[] = [];
 	for (const entry of entries) {
 		let url = entry.url.replace(/^client\//, '').replace(/^prerendered\/(pages\/|dependencies\/)?/, '');
-		if (ml.has(url) || url === 'app.webmanifest') continue; // the plugin adds the manifest itself
+		// Web workers host the inference engines (kernels, tokenizers): runtime-cached on first use.
+		if (ml.has(url) || url.startsWith('_app/immutable/workers/') || url === 'app.webmanifest') continue; // the plugin adds the manifest itself
 		if (url.endsWith('.html')) url = url === 'index.html' ? '/' : url.replace(/(\/index)?\.html$/, '');
 		out.push({ ...entry, url });
 	}

@@ -1,21 +1,23 @@
 /**
  * Records dispatches into one command encoder and one compute pass, then submits once.
- * Uniform parameters go into pooled 256-byte slots (the usual minUniformBufferOffsetAlignment)
- * of a few shared buffers instead of one buffer per dispatch.
+ * Uniform parameters go into 256-byte slots (the usual minUniformBufferOffsetAlignment) of the
+ * context's long-lived uniform chunks, bound at a dynamic offset, so a dispatch that binds the
+ * same buffers as one in an earlier batch (the next decode step) reuses its bind group and
+ * creates no GPU object (see ./bindings.ts).
  */
 import type { GpuContext } from './context.js';
 import { GpuError } from './errors.js';
-import { createStorage } from './buffers.js';
+import { createStorage, padTo4 } from './buffers.js';
+import { PARAMS_SLOT, SLOTS_PER_CHUNK, type Binding } from './bindings.js';
 
-const SLOT = 256;
-const SLOTS_PER_CHUNK = 64;
-const UNIFORM = 0x40;
-const COPY_DST = 0x08;
+export type { Binding } from './bindings.js';
+
+const SLOT_WORDS = PARAMS_SLOT / 4;
 
 /** Little builder for a uniform params struct of 4-byte fields. */
 export class Params {
 	private readonly words: number[] = [];
-	private readonly view = new DataView(new ArrayBuffer(4));
+	private static readonly view = new DataView(new ArrayBuffer(4));
 	u32(v: number): this {
 		this.words.push(v >>> 0);
 		return this;
@@ -25,32 +27,26 @@ export class Params {
 		return this;
 	}
 	f32(v: number): this {
-		this.view.setFloat32(0, v, true);
-		this.words.push(this.view.getUint32(0, true));
+		Params.view.setFloat32(0, v, true);
+		this.words.push(Params.view.getUint32(0, true));
 		return this;
 	}
 	/** Padded to 16 bytes, as WGSL uniform structs are. */
 	data(): Uint32Array {
 		const n = Math.max(4, Math.ceil(this.words.length / 4) * 4);
 		const out = new Uint32Array(n);
-		this.words.forEach((w, i) => (out[i] = w >>> 0));
+		for (let i = 0; i < this.words.length; i++) out[i] = this.words[i];
 		return out;
 	}
-}
-
-/** A buffer, or a byte range of one, to bind as a storage buffer. */
-export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
-
-interface Chunk {
-	buffer: GPUBuffer;
-	data: Uint8Array;
-	used: number;
 }
 
 export class Batch {
 	readonly encoder: GPUCommandEncoder;
 	private pass: GPUComputePassEncoder | null = null;
-	private readonly chunks: Chunk[] = [];
+	private lastPipeline: GPUComputePipeline | null = null;
+	/** Host copies of the uniform chunks this batch uses, by chunk index. */
+	private readonly host: Uint32Array[] = [];
+	private slots = 0;
 	private readonly temps: GPUBuffer[] = [];
 	private submitted = false;
 
@@ -74,15 +70,35 @@ export class Batch {
 			throw new GpuError('limit-exceeded', `dispatch ${x}x${y}x${z} exceeds ${maxDim} workgroups per dimension`);
 		}
 		if (x === 0 || y === 0 || z === 0) return;
-		const uniform = this.uniformSlot(params);
-		const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: uniform }];
-		buffers.forEach((b, i) => {
-			entries.push({ binding: i + 1, resource: 'buffer' in b ? b : { buffer: b } });
-		});
-		const bindGroup = this.ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-		if (!this.pass) this.pass = this.encoder.beginComputePass();
-		this.pass.setPipeline(pipeline);
-		this.pass.setBindGroup(0, bindGroup);
+		if (params.length > SLOT_WORDS) throw new GpuError('invalid-input', `params of ${params.byteLength} bytes exceed ${PARAMS_SLOT}`);
+		if (this.submitted) throw new GpuError('invalid-input', 'Batch already submitted');
+		const slot = this.slots++;
+		const chunkIndex = Math.floor(slot / SLOTS_PER_CHUNK);
+		const offset = (slot % SLOTS_PER_CHUNK) * PARAMS_SLOT;
+		let host = this.host[chunkIndex];
+		if (!host) {
+			const bytes = this.ctx.bindings.takeHost();
+			host = this.host[chunkIndex] = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+		}
+		host.set(params, offset / 4);
+		const info = this.ctx.pipelines.info(pipeline);
+		if (!this.pass) {
+			this.pass = this.encoder.beginComputePass();
+			this.lastPipeline = null;
+		}
+		if (pipeline !== this.lastPipeline) {
+			this.pass.setPipeline(pipeline);
+			this.lastPipeline = pipeline;
+		}
+		if (info.dynamicParams) {
+			this.pass.setBindGroup(0, this.ctx.bindings.group(info.layout, info.layoutId, chunkIndex, buffers), [offset]);
+		} else {
+			const entries: GPUBindGroupEntry[] = [
+				{ binding: 0, resource: { buffer: this.ctx.bindings.chunk(chunkIndex), offset, size: params.byteLength } }
+			];
+			buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: 'buffer' in b ? b : { buffer: b } }));
+			this.pass.setBindGroup(0, this.ctx.device.createBindGroup({ layout: info.layout, entries }));
+		}
 		this.pass.dispatchWorkgroups(x, y, z);
 		this.ctx.stats.dispatches++;
 	}
@@ -99,11 +115,28 @@ export class Batch {
 		this.submitted = true;
 		this.endPass();
 		const q = this.ctx.device.queue;
-		for (const c of this.chunks) q.writeBuffer(c.buffer, 0, c.data, 0, c.used);
+		const b = this.ctx.bindings;
+		this.host.forEach((h, i) => {
+			const used = Math.min(this.slots - i * SLOTS_PER_CHUNK, SLOTS_PER_CHUNK) * PARAMS_SLOT;
+			// Queue-ordered: after every earlier submit that read this chunk, before this one.
+			q.writeBuffer(b.chunk(i), 0, h.buffer, h.byteOffset, used);
+			b.giveHost(new Uint8Array(h.buffer, h.byteOffset, h.byteLength));
+		});
+		this.host.length = 0;
 		q.submit([this.encoder.finish()]);
 		this.ctx.stats.submits++;
 		// Destroy is deferred by the implementation until the submitted work is done.
-		for (const c of this.chunks) c.buffer.destroy();
+		for (const t of this.temps) t.destroy();
+	}
+
+	/** Drops everything recorded without submitting (benchmarks of the host-side cost). */
+	discard(): void {
+		if (this.submitted) throw new GpuError('invalid-input', 'Batch already submitted');
+		this.submitted = true;
+		this.endPass();
+		this.encoder.finish();
+		for (const h of this.host) this.ctx.bindings.giveHost(new Uint8Array(h.buffer, h.byteOffset, h.byteLength));
+		this.host.length = 0;
 		for (const t of this.temps) t.destroy();
 	}
 
@@ -114,27 +147,27 @@ export class Batch {
 		return buf;
 	}
 
+	/**
+	 * A context-lifetime scratch range of `bytes` named `name`, for data one op produces and
+	 * consumes within its own dispatches (e.g. attention's partial results): unlike
+	 * {@link temp}, repeated steps reuse the buffer and its bind groups.
+	 */
+	scratch(name: string, bytes: number): Binding {
+		const buffer = this.ctx.bindings.scratchBuffer(
+			name,
+			padTo4(bytes),
+			(n) => createStorage(this.ctx, n, name),
+			(old) => this.temps.push(old)
+		);
+		return { buffer, offset: 0, size: padTo4(bytes) };
+	}
+
 	private endPass(): void {
 		if (this.pass) {
 			this.pass.end();
 			this.pass = null;
+			this.lastPipeline = null;
 		}
-	}
-
-	private uniformSlot(params: Uint32Array): GPUBufferBinding {
-		let chunk = this.chunks[this.chunks.length - 1];
-		if (!chunk || chunk.used + SLOT > chunk.data.byteLength) {
-			chunk = {
-				buffer: this.ctx.device.createBuffer({ size: SLOT * SLOTS_PER_CHUNK, usage: UNIFORM | COPY_DST }),
-				data: new Uint8Array(SLOT * SLOTS_PER_CHUNK),
-				used: 0
-			};
-			this.chunks.push(chunk);
-		}
-		const offset = chunk.used;
-		chunk.data.set(new Uint8Array(params.buffer, params.byteOffset, params.byteLength), offset);
-		chunk.used += SLOT;
-		return { buffer: chunk.buffer, offset, size: params.byteLength };
 	}
 }
 

@@ -3,6 +3,7 @@
  * Platform-neutral: pass `navigator.gpu` in a browser or `createNodeGpu()` (./node.ts) in Node.
  */
 import { GpuError } from './errors.js';
+import { BindingCache } from './bindings.js';
 import { PipelineCache } from './pipelines.js';
 
 /** Optional features an op may use; each has a portable fallback. */
@@ -61,10 +62,21 @@ export interface GpuStats {
 	submits: number;
 }
 
+/** Device buffers created through this context's device (benchmarks: memory vs weights + KV). */
+export interface GpuMemoryStats {
+	/** Bytes of buffers created and not yet destroyed. */
+	liveBytes: number;
+	/** Highest `liveBytes` since the last {@link GpuContext.resetPeakMemory}. */
+	peakBytes: number;
+	liveBuffers: number;
+}
+
 /** A device plus what ops need to choose and validate kernels. */
 export class GpuContext {
 	readonly pipelines: PipelineCache;
 	readonly stats: GpuStats = { dispatches: 0, submits: 0 };
+	readonly memory: GpuMemoryStats = { liveBytes: 0, peakBytes: 0, liveBuffers: 0 };
+	readonly bindings: BindingCache;
 	private readonly errors: string[] = [];
 	private lostMessage: string | null = null;
 
@@ -74,7 +86,9 @@ export class GpuContext {
 		readonly features: GpuFeatures,
 		readonly limits: GpuLimits
 	) {
+		trackBuffers(device, this.memory);
 		this.pipelines = new PipelineCache(device);
+		this.bindings = new BindingCache(device);
 		// Validation errors are asynchronous in WebGPU; keep them so readback can surface them.
 		device.addEventListener('uncapturederror', (ev) => {
 			this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
@@ -102,8 +116,45 @@ export class GpuContext {
 		return [...this.device.features].map(String).sort();
 	}
 
+	/** Starts a new peak-memory window at the current live bytes. */
+	resetPeakMemory(): void {
+		this.memory.peakBytes = this.memory.liveBytes;
+	}
+
 	destroy(): void {
+		this.bindings.destroy();
 		this.device.destroy();
+	}
+}
+
+/**
+ * Counts the bytes of every buffer `device` creates until it is destroyed, by wrapping
+ * `createBuffer` and each buffer's `destroy` (a buffer dropped without `destroy` counts until
+ * the device goes). No-op where the objects cannot be extended.
+ */
+function trackBuffers(device: GPUDevice, m: GpuMemoryStats): void {
+	try {
+		const create = device.createBuffer.bind(device);
+		device.createBuffer = (desc: GPUBufferDescriptor): GPUBuffer => {
+			const buf = create(desc);
+			const size = Number(buf.size);
+			m.liveBytes += size;
+			m.liveBuffers++;
+			if (m.liveBytes > m.peakBytes) m.peakBytes = m.liveBytes;
+			const destroy = buf.destroy.bind(buf);
+			let live = true;
+			buf.destroy = (): undefined => {
+				if (live) {
+					live = false;
+					m.liveBytes -= size;
+					m.liveBuffers--;
+				}
+				return destroy();
+			};
+			return buf;
+		};
+	} catch {
+		// Frozen platform objects: no accounting.
 	}
 }
 

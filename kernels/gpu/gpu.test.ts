@@ -6,6 +6,8 @@ import { GpuError } from './errors.js';
 import { f16BitsToF32, f32ToF16Bits, f16Round } from './f16.js';
 import { readF16, readF32, readU32, uploadBuffer } from './buffers.js';
 import { Batch, grid } from './batch.js';
+import { bindingSignature } from './pipelines.js';
+import { createStorage } from './buffers.js';
 import { emptyTensor, tensorFrom, uploadWeight, view } from './tensor.js';
 import { add } from '../ops/add/add.js';
 
@@ -97,6 +99,45 @@ describe('buffers and batches', () => {
 		b.submit();
 		expect(Array.from(await readF32(ctx, a.buffer, n))).toEqual(new Array(n).fill(150));
 		expect(() => b.submit()).toThrow(GpuError);
+	});
+
+	it('reads binding signatures for explicit layouts, else falls back to auto', () => {
+		const u = '@group(0) @binding(0) var<uniform> p: P;\n';
+		expect(bindingSignature(`${u}@group(0) @binding(1) var<storage, read> a: array<f32>;\n@group(0) @binding(2) var<storage, read_write> b: array<f32>;`)).toBe('urw');
+		expect(bindingSignature('@group(0) @binding(0) var<storage, read_write> a: array<f32>;')).toBeNull();
+		expect(bindingSignature(`${u}@group(1) @binding(1) var<storage, read> a: array<f32>;`)).toBeNull();
+		expect(bindingSignature(`${u}@group(0) @binding(2) var<storage, read> a: array<f32>;`)).toBeNull();
+	});
+
+	it('reuses bind groups and pipelines across batches; params stay per dispatch', async () => {
+		const n = 7;
+		const a = tensorFrom(ctx, new Float32Array(n), [n]);
+		const one = tensorFrom(ctx, new Float32Array(n).fill(1), [n]);
+		const pipelines = ctx.pipelines.size;
+		const step = () => {
+			const b = new Batch(ctx);
+			add(ctx, { a, b: one }, b);
+			add(ctx, { a: { ...a, shape: [n - 2] }, b: { ...one, shape: [n - 2] } }, b);
+			b.submit();
+		};
+		step();
+		const created = ctx.bindings.created;
+		for (let i = 0; i < 3; i++) step();
+		expect(ctx.bindings.created).toBe(created);
+		expect(ctx.pipelines.size).toBe(pipelines);
+		// The second add covers n - 2 elements: its own params (n) were used.
+		expect(Array.from(await readF32(ctx, a.buffer, n))).toEqual([8, 8, 8, 8, 8, 4, 4]);
+	});
+
+	it('counts live and peak device memory', () => {
+		const live = ctx.memory.liveBytes;
+		ctx.resetPeakMemory();
+		const buf = createStorage(ctx, 1000);
+		expect(ctx.memory.liveBytes).toBe(live + 1000);
+		buf.destroy();
+		buf.destroy();
+		expect(ctx.memory.liveBytes).toBe(live);
+		expect(ctx.memory.peakBytes).toBe(live + 1000);
 	});
 
 	it('spreads large dispatches over two grid dimensions', async () => {

@@ -415,6 +415,35 @@ export class LlamaModel {
 		}
 	}
 
+	/** Bytes of the KV cache on the device (all layers, K and V). */
+	get kvCacheBytes(): number {
+		return this.kv.reduce((n, c) => n + c.k.buffer.size + c.v.buffer.size, 0);
+	}
+
+	/**
+	 * Device bytes one decode step must read at context length `keys` (the bandwidth-roofline
+	 * numerator): every layer matrix and vector, the final norm, the lm_head (the embedding
+	 * table when tied; otherwise only one embedding row), and `keys` rows of K and V per layer.
+	 */
+	decodeReadBytes(keys: number): number {
+		const c = this.config;
+		const w = (x: Weight) => x.parts.reduce((n, p) => n + p.buffer.size, 0);
+		const t = (x?: DeviceTensor) => (x ? x.buffer.size : 0);
+		let n = w(this.lmHead) + t(this.norm);
+		if (this.embed !== this.lmHead) n += w(this.embed) / this.embed.rows;
+		for (const L of this.layers) {
+			for (const m of [L.q, L.k, L.v, L.o, L.mlp.gate, L.mlp.up, L.mlp.down]) n += w(m);
+			for (const v of [L.inputNorm, L.postNorm, L.qBias, L.kBias, L.vBias, L.oBias, L.qNorm, L.kNorm]) n += t(v);
+		}
+		const kvRow = (this.kv[0]?.k.buffer.size ?? 0) / this.maxSeq;
+		return n + 2 * c.numLayers * keys * kvRow;
+	}
+
+	/** Records one decode step's forward pass at `pos` into `b` without submitting (host-cost benchmarks). */
+	recordDecodeStep(b: Batch, pos: number): void {
+		this.recordForward(b, this.scratchFor(1), pos);
+	}
+
 	/** Frees every device buffer of the model (the context stays). */
 	destroy(): void {
 		const seen = new Set<Weight>();

@@ -25,7 +25,7 @@ export function add(ctx: GpuContext, x: AddArgs, batch?: Batch): void {
 		check(x.out.buffer !== x.a.buffer && x.out.buffer !== x.b.buffer, 'add: out must not alias the inputs (omit out to add in place)');
 	}
 	checkBindingSize(n * 4, ctx.limits.maxStorageBufferBindingSize, 'add');
-	const pipeline = ctx.pipelines.get(renderAdd(!x.out), { WG });
+	const pipeline = ctx.pipelines.variant(x.out ? `add|out|${WG}` : `add|inplace|${WG}`, () => renderAdd(!x.out), { WG });
 	const buffers = x.out ? [x.a.buffer, x.b.buffer, x.out.buffer] : [x.a.buffer, x.b.buffer];
 	withBatch(ctx, batch, (b) => b.dispatch(pipeline, new Params().u32(n).data(), buffers, grid(ctx, Math.ceil(n / WG))));
 }

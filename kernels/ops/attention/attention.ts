@@ -67,13 +67,13 @@ export function attention(ctx: GpuContext, a: AttentionArgs, batch?: Batch): voi
 	const kv = [a.q.buffer, a.cache.k.buffer, a.cache.v.buffer];
 	withBatch(ctx, batch, (b) => {
 		if (splits === 1) {
-			const pipeline = ctx.pipelines.get(renderAttention('full', kvDtype), { WG });
+			const pipeline = ctx.pipelines.variant(`attention|full|${kvDtype}|${WG}`, () => renderAttention('full', kvDtype), { WG });
 			b.dispatch(pipeline, params, [...kv, a.out.buffer], grid(ctx, T * Hq));
 			return;
 		}
-		const partAcc = b.temp(T * Hq * splits * D * 4, 'attention-partial-acc');
-		const partMl = b.temp(T * Hq * splits * 8, 'attention-partial-ml');
-		b.dispatch(ctx.pipelines.get(renderAttention('partial', kvDtype), { WG }), params, [...kv, partAcc, partMl], grid(ctx, T * Hq * splits));
-		b.dispatch(ctx.pipelines.get(renderAttentionCombine(), { WG }), params, [partAcc, partMl, a.out.buffer], grid(ctx, T * Hq));
+		const partAcc = b.scratch('attention-partial-acc', T * Hq * splits * D * 4);
+		const partMl = b.scratch('attention-partial-ml', T * Hq * splits * 8);
+		b.dispatch(ctx.pipelines.variant(`attention|partial|${kvDtype}|${WG}`, () => renderAttention('partial', kvDtype), { WG }), params, [...kv, partAcc, partMl], grid(ctx, T * Hq * splits));
+		b.dispatch(ctx.pipelines.variant(`attention|combine|${WG}`, renderAttentionCombine, { WG }), params, [partAcc, partMl, a.out.buffer], grid(ctx, T * Hq));
 	});
 }

@@ -29,7 +29,7 @@ export function embedding(ctx: GpuContext, a: EmbeddingArgs, batch?: Batch): voi
 	checkBindingSize(T * D * 4, limit, 'embedding: out');
 	for (const p of a.table.parts) checkBindingSize(p.rows * weightRowBytes(a.table.format, D), limit, 'embedding: table part');
 	const vec4 = useVec4(a.table.format, D);
-	const pipeline = ctx.pipelines.get(renderEmbedding(a.table.format, vec4), { WG });
+	const pipeline = ctx.pipelines.variant(`embedding|${a.table.format}|${vec4}|${WG}`, () => renderEmbedding(a.table.format, vec4), { WG });
 	const threads = T * (vec4 ? D / 4 : D);
 	withBatch(ctx, batch, (b) => {
 		for (const p of a.table.parts) {

@@ -17,8 +17,9 @@ const WG = 64;
 export function matmul(ctx: GpuContext, a: LinearArgs, batch?: Batch): void {
 	const M = checkLinear(ctx, a, 'matmul');
 	const K = a.w.cols;
-	const code = renderMatmul({ format: a.w.format, vec4: useVec4(a.w.format, K), bias: !!a.bias });
-	const pipeline = ctx.pipelines.get(code, { WG });
+	const vec4 = useVec4(a.w.format, K);
+	const bias = !!a.bias;
+	const pipeline = ctx.pipelines.variant(`matmul|${a.w.format}|${vec4}|${bias}|${WG}`, () => renderMatmul({ format: a.w.format, vec4, bias }), { WG });
 	withBatch(ctx, batch, (b) => {
 		for (const part of a.w.parts) {
 			const params = new Params().u32(M).u32(K).u32(part.rows).u32(part.rowStart).u32(a.w.rows).data();

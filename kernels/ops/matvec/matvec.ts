@@ -31,8 +31,9 @@ export function matvec(ctx: GpuContext, a: MatvecArgs, batch?: Batch): void {
 	const variant = a.variant ?? defaultMatvecVariant(ctx);
 	if (variant === 'subgroup') requireFeature(ctx.features.subgroups, 'subgroups', 'matvec subgroup variant');
 	const K = a.w.cols;
-	const code = renderMatvec({ format: a.w.format, vec4: useVec4(a.w.format, K), bias: !!a.bias, variant });
-	const pipeline = ctx.pipelines.get(code, { WG });
+	const vec4 = useVec4(a.w.format, K);
+	const bias = !!a.bias;
+	const pipeline = ctx.pipelines.variant(`matvec|${a.w.format}|${vec4}|${bias}|${variant}|${WG}`, () => renderMatvec({ format: a.w.format, vec4, bias, variant }), { WG });
 	withBatch(ctx, batch, (b) => {
 		for (const part of a.w.parts) {
 			const params = new Params().u32(K).u32(part.rows).u32(part.rowStart).data();

@@ -29,7 +29,7 @@ export function rmsnorm(ctx: GpuContext, a: RmsnormArgs, batch?: Batch): void {
 	check(a.eps >= 0, `rmsnorm: eps must be >= 0, got ${a.eps}`);
 	if (a.weight.dtype === 'f16') requireFeature(ctx.features.f16, 'shader-f16', 'rmsnorm with an f16 weight');
 	checkBindingSize(R * D * 4, ctx.limits.maxStorageBufferBindingSize, 'rmsnorm: x');
-	const pipeline = ctx.pipelines.get(renderRmsnorm(a.weight.dtype), { WG });
+	const pipeline = ctx.pipelines.variant(`rmsnorm|${a.weight.dtype}|${WG}`, () => renderRmsnorm(a.weight.dtype as 'f32' | 'f16'), { WG });
 	const params = new Params().u32(R).u32(D).f32(a.eps).data();
 	withBatch(ctx, batch, (b) => b.dispatch(pipeline, params, [a.x.buffer, a.weight.buffer, a.out.buffer], grid(ctx, R)));
 }
