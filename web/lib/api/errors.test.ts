@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { TRPCClientError } from '@trpc/client';
+import { describeError, explain, isTransient, problemOf } from './errors';
+
+function withData(data: unknown, message = 'x') {
+	const e = new TRPCClientError<never>(message);
+	(e as unknown as { data: unknown }).data = data;
+	return e;
+}
+
+describe('server errors in words', () => {
+	it('names the rule and what to do next', () => {
+		const p = problemOf(withData({ code: 'CONFLICT', rule: 'already_replied' }));
+		expect(p.rule).toBe('already_replied');
+		expect(isTransient(p)).toBe(false);
+		expect(explain(p).message).toMatch(/already replied/);
+		expect(explain(p).next).toMatch(/new one/);
+	});
+
+	it('treats network failures, rate limits and server faults as worth retrying', () => {
+		expect(isTransient(problemOf(new TRPCClientError('Failed to fetch')))).toBe(true);
+		expect(isTransient(problemOf(new TypeError('Failed to fetch')))).toBe(true);
+		expect(isTransient(problemOf(withData({ code: 'TOO_MANY_REQUESTS', rule: 'rate_limited' })))).toBe(true);
+		expect(isTransient(problemOf(withData({ code: 'INTERNAL_SERVER_ERROR', rule: null })))).toBe(true);
+		expect(isTransient(problemOf(withData({ code: 'PRECONDITION_FAILED', rule: 'task_expired' })))).toBe(false);
+		expect(describeError(new TypeError('Failed to fetch'))).toMatch(/kept on this device/);
+	});
+
+	it('lists the fields that failed validation', () => {
+		const p = problemOf(withData({ code: 'BAD_REQUEST', rule: null, zodError: { fieldErrors: { password: ['use at least 8 characters'] } } }));
+		expect(explain(p).message).toBe('Please check: password — use at least 8 characters.');
+	});
+});
