@@ -31,6 +31,18 @@ describeEachDialect('tasks', (handle) => {
 		await growingTree('aa');
 	});
 
+	it('never hands out an item the user already holds an open task for', async () => {
+		const lang = 'zq';
+		const [author, reviewer] = await Promise.all(['a', 'r'].map((n) => h.user(`${lang}-${n}`)));
+		await write(author.caller, 'initial_prompt', lang);
+		expect((await reviewer.caller.tasks.availability({ lang })).label_initial_prompt).toBe(1);
+		const held = await take(reviewer.caller, 'label_initial_prompt', lang); // e.g. kept in an offline stock
+		expect((await reviewer.caller.tasks.availability({ lang })).label_initial_prompt).toBe(0);
+		expect(await ruleOf(reviewer.caller.tasks.request({ type: 'label_initial_prompt', lang }))).toBe('no_tasks');
+		await reviewer.caller.tasks.nack({ taskId: held.id, reason: 'not now' });
+		expect((await reviewer.caller.tasks.availability({ lang })).label_initial_prompt).toBe(0); // skipped: excluded for good
+	});
+
 	it('rejects a prompt that reviewers call spam', async () => {
 		const lang = 'ab';
 		const [author, r1, r2] = await Promise.all(['a', 'b', 'c'].map((n) => h.user(`${lang}-${n}`)));

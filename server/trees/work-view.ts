@@ -34,7 +34,7 @@ export async function loadWorkView(db: Db, userId: string, lang: string, now: Da
 			: db.selectFrom('message_tree_state').select('message_tree_id').where('lang', '=', lang).where('state', 'in', WORK_STATES).where('active', '=', 1);
 	const none = <T>(): Promise<T[]> => Promise.resolve([]);
 	const empty = treeIds.length === 0;
-	const [messages, labels, emojis, reactions, rankings, recent, inReview, inLottery] = await Promise.all([
+	const [messages, labels, emojis, reactions, rankings, recent, inReview, inLottery, open] = await Promise.all([
 		empty ? none<WorkMessage>() : db.selectFrom('message').select(WORK_MESSAGE_COLUMNS).where('message_tree_id', 'in', inTrees).orderBy('created_date').orderBy('id').execute(),
 		empty
 			? none<{ message_id: string }>()
@@ -78,17 +78,30 @@ export async function loadWorkView(db: Db, userId: string, lang: string, now: Da
 			.where('skipped', '=', 0)
 			.execute(),
 		counts?.inReview ?? countTreesInState(db, 'initial_prompt_review', lang),
-		counts?.inLottery ?? countTreesInState(db, 'prompt_lottery_waiting', lang)
+		counts?.inLottery ?? countTreesInState(db, 'prompt_lottery_waiting', lang),
+		// Items this user already holds an open label or ranking task for (e.g. in an offline stock):
+		// handing them out again would give the same item twice.
+		db
+			.selectFrom('task')
+			.select(['type', 'parent_message_id'])
+			.where('user_id', '=', userId)
+			.where('done', '=', 0)
+			.where('skipped', '=', 0)
+			.where('expiry_date', '>', now.toISOString())
+			.where('type', 'in', ['label_initial_prompt', 'label_prompter_reply', 'label_assistant_reply', 'rank_prompter_replies', 'rank_assistant_replies'])
+			.execute()
 	]);
+	const heldForLabels = open.filter((t) => t.type.startsWith('label_')).map((t) => t.parent_message_id);
+	const heldForRanking = open.filter((t) => t.type.startsWith('rank_')).map((t) => t.parent_message_id);
 	const skipped = { reply: new Set<string>(), ranking: new Set<string>(), labeling: new Set<string>() };
 	for (const e of emojis) skipped[e.emoji.slice('_skip_'.length) as keyof typeof skipped].add(e.message_id);
 	return {
 		userId,
 		trees,
 		messages,
-		labelled: new Set(labels.map((l) => l.message_id)),
+		labelled: new Set([...labels.map((l) => l.message_id), ...heldForLabels.filter((id): id is string => id !== null)]),
 		skipped,
-		ranked: new Set(reactions.map((r) => r.message_id)),
+		ranked: new Set([...reactions.map((r) => r.message_id), ...heldForRanking.filter((id): id is string => id !== null)]),
 		rankingCounts: new Map(rankings.map((c) => [c.message_id, Number(c.n)])),
 		recentReplyParents: new Set(recent.map((r) => r.parent_message_id).filter((id): id is string => id !== null)),
 		inReview,
