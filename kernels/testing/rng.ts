@@ -1,16 +1,9 @@
 /** Seeded random numbers for tests and benchmarks, so failures reproduce. */
 
+import { seededRandom } from '../models/random.js';
+
 /** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+export const rng: (seed: number) => () => number = seededRandom;
 
 /** Uniform floats in [lo, hi). */
 export function uniform(rand: () => number, n: number, lo = -1, hi = 1): Float32Array {

@@ -11,6 +11,7 @@ import { matmul } from '../../../kernels/ops/matmul/matmul';
 import { linearRef } from '../../../kernels/ops/matmul/matmul.ref';
 import { rmsnorm } from '../../../kernels/ops/rmsnorm/rmsnorm';
 import { rmsnormRef } from '../../../kernels/ops/rmsnorm/rmsnorm.ref';
+import { seededRandom as random } from '../../../kernels/models/random';
 
 export interface KernelCheck {
 	name: string;
@@ -26,18 +27,6 @@ export interface DeviceReport {
 	features: string[];
 	limits: Record<string, number>;
 	checks: KernelCheck[];
-}
-
-/** A small deterministic generator (mulberry32) so a failing check can be reproduced. */
-function random(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
 }
 
 function values(r: () => number, n: number): Float32Array {
