@@ -2,6 +2,7 @@ import { defineConfig } from '@playwright/test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromiumLaunchOptions } from './tests/chromium';
 
 const port = Number(process.env.E2E_PORT ?? 4173);
 // Every run serves the built app on a fresh database.
@@ -19,20 +20,7 @@ export default defineConfig({
 		baseURL: `http://127.0.0.1:${port}`,
 		browserName: 'chromium',
 		headless: true,
-		launchOptions: {
-			// Debian's chromium; Playwright's own browser downloads are not possible here.
-			executablePath: '/usr/bin/chromium',
-			args: [
-				'--no-sandbox',
-				'--enable-unsafe-webgpu',
-				'--disable-quic',
-				'--no-first-run',
-				'--disable-background-networking',
-				'--disable-component-update',
-				'--disable-sync',
-				'--disable-dev-shm-usage'
-			]
-		}
+		launchOptions: chromiumLaunchOptions
 	},
 	webServer: {
 		command: 'node build/index.js',

@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { chromiumLaunchOptions } from './tests/chromium';
 
 /**
  * Three Vitest projects, one per kind of test:
@@ -56,21 +57,7 @@ export default defineConfig({
 						enabled: true,
 						headless: true,
 						screenshotFailures: false,
-						provider: playwright({
-							launchOptions: {
-								executablePath: '/usr/bin/chromium',
-								args: [
-									'--no-sandbox',
-									'--enable-unsafe-webgpu',
-									'--disable-quic',
-									'--no-first-run',
-									'--disable-background-networking',
-									'--disable-component-update',
-									'--disable-sync',
-									'--disable-dev-shm-usage'
-								]
-							}
-						}),
+						provider: playwright({ launchOptions: chromiumLaunchOptions }),
 						instances: [{ browser: 'chromium' }]
 					}
 				}

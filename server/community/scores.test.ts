@@ -7,24 +7,11 @@ import {
 	resetStreakIfInactive,
 	streakOnActivity,
 	timeFrameStart,
-	trollScore
+	trollScore,
+	emptyLeader
 } from './scores.js';
 
-const zero: LeaderStats = {
-	prompts: 0,
-	repliesAssistant: 0,
-	repliesPrompter: 0,
-	labelsSimple: 0,
-	labelsFull: 0,
-	rankingsTotal: 0,
-	rankingsGood: 0,
-	acceptedPrompts: 0,
-	acceptedRepliesAssistant: 0,
-	acceptedRepliesPrompter: 0,
-	replyRanked1: 0,
-	replyRanked2: 0,
-	replyRanked3: 0
-};
+const zero: LeaderStats = emptyLeader();
 
 /** Upstream's `get_thresholds()` as numpy prints it. */
 const UPSTREAM_THRESHOLDS = [

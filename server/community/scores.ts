@@ -23,6 +23,23 @@ export interface LeaderStats {
 	replyRanked3: number;
 }
 
+/** All-zero leader counts. */
+export const emptyLeader = (): LeaderStats => ({
+	prompts: 0,
+	repliesAssistant: 0,
+	repliesPrompter: 0,
+	labelsSimple: 0,
+	labelsFull: 0,
+	rankingsTotal: 0,
+	rankingsGood: 0,
+	acceptedPrompts: 0,
+	acceptedRepliesAssistant: 0,
+	acceptedRepliesPrompter: 0,
+	replyRanked1: 0,
+	replyRanked2: 0,
+	replyRanked3: 0
+});
+
 /**
  * The leader score: ⌊0.1·prompts⌋ + 4·assistant replies + prompter replies + simple labels +
  * 2·full labels + rankings + good rankings + ⌊0.1·accepted prompts⌋ + 4·accepted assistant

@@ -4,24 +4,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from '../env.js';
-import type { LeaderStats, TrollStats } from './scores.js';
-
-/** All-zero leader counts. */
-export const emptyLeader = (): LeaderStats => ({
-	prompts: 0,
-	repliesAssistant: 0,
-	repliesPrompter: 0,
-	labelsSimple: 0,
-	labelsFull: 0,
-	rankingsTotal: 0,
-	rankingsGood: 0,
-	acceptedPrompts: 0,
-	acceptedRepliesAssistant: 0,
-	acceptedRepliesPrompter: 0,
-	replyRanked1: 0,
-	replyRanked2: 0,
-	replyRanked3: 0
-});
+import { emptyLeader, type LeaderStats, type TrollStats } from './scores.js';
 
 /** Leader counts per user for activity at or after `since` (null: all time). */
 export async function leaderCounts(db: Db, since: string | null): Promise<Map<string, LeaderStats>> {
