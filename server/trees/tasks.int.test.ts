@@ -43,6 +43,24 @@ describeEachDialect('tasks', (handle) => {
 		expect((await reviewer.caller.tasks.availability({ lang })).label_initial_prompt).toBe(0); // skipped: excluded for good
 	});
 
+	it('hands a task whose answer never reached the client out again, under the same id', async () => {
+		const lang = 'zr';
+		const [author, reviewer] = await Promise.all(['a', 'r'].map((n) => h.user(`${lang}-${n}`)));
+		const rootId = await write(author.caller, 'initial_prompt', lang);
+		const lost = await reviewer.caller.tasks.request({ type: 'label_initial_prompt', lang }); // never acked: the reply was lost
+		expect((await reviewer.caller.tasks.open({ lang })).map((t) => t.id)).toEqual([lost.id]);
+		const again = await reviewer.caller.tasks.request({ type: 'label_initial_prompt', lang });
+		expect(again).toEqual(lost);
+		expect((await reviewer.caller.tasks.request({ type: 'random', lang })).id).toBe(lost.id);
+		// Once acked it is the client's to answer, and is not handed out again.
+		await reviewer.caller.tasks.ack({ taskId: lost.id, frontendMessageId: 'zr-1' });
+		expect(await ruleOf(reviewer.caller.tasks.request({ type: 'label_initial_prompt', lang }))).toBe('no_tasks');
+		expect(lost.payload).toMatchObject({ type: 'label_initial_prompt', messageId: rootId });
+		await reviewer.caller.tasks.submitLabels({ taskId: lost.id, clientId: 'zr-1', messageId: rootId, labels: { spam: 0 } });
+		expect(await reviewer.caller.tasks.open({ lang })).toEqual([]);
+		expect(await author.caller.tasks.open({})).toEqual([]); // the author's prompt task is done
+	});
+
 	it('rejects a prompt that reviewers call spam', async () => {
 		const lang = 'ab';
 		const [author, r1, r2] = await Promise.all(['a', 'b', 'c'].map((n) => h.user(`${lang}-${n}`)));

@@ -80,10 +80,34 @@ async function lotteryThenView(
 	return loadWorkView(env.db, userId, lang, now, settings, { inReview: counts.initial_prompt_review, inLottery: Math.max(0, counts.prompt_lottery_waiting - activated) });
 }
 
-/** Hand the user a task of `type` (or `random`) in `lang`. */
+/** The user's open tasks (neither answered nor skipped, not expired), oldest first. */
+export async function openTasks(db: Db, userId: string, now: Date, filter: { type?: TaskRequestType; lang?: string; unacked?: boolean } = {}): Promise<TaskOut[]> {
+	let q = db
+		.selectFrom('task')
+		.select(['id', 'type', 'lang', 'expiry_date', 'payload', 'ack'])
+		.where('user_id', '=', userId)
+		.where('done', '=', 0)
+		.where('skipped', '=', 0)
+		.where('expiry_date', '>', now.toISOString());
+	if (filter.type && filter.type !== 'random') q = q.where('type', '=', filter.type);
+	if (filter.lang) q = q.where('lang', '=', filter.lang);
+	if (filter.unacked) q = q.where('ack', 'is', null);
+	const rows = await q.orderBy('created_date').orderBy('id').execute();
+	return rows.map((r) => ({ id: r.id, type: r.type as TaskType, lang: r.lang, expiryDate: r.expiry_date, payload: JSON.parse(r.payload) as TaskPayload }));
+}
+
+/**
+ * Hand the user a task of `type` (or `random`) in `lang`. A task handed out earlier that the
+ * client never acknowledged (its answer was lost on the way: a reload, a dropped connection) is
+ * handed out again under the same id before anything new is drawn: the work-view keeps the
+ * items of open tasks away from their holder, so drawing anew would hide them until expiry.
+ * (A prompt task has no item; a new one is as good.)
+ */
 export async function requestTask(env: ServiceEnv, userId: string, input: { type: TaskRequestType; lang: string }): Promise<TaskOut> {
 	const now = env.now();
 	if (!env.limiter.hit(LIMITS.taskRequests, userId, now.getTime())) fail('rate_limited', LIMITS.taskRequests.name);
+	const lost = (await openTasks(env.db, userId, now, { type: input.type, lang: input.lang, unacked: true })).find((t) => t.type !== 'initial_prompt');
+	if (lost) return lost;
 	// Independent reads, in parallel (on PostgreSQL they take separate connections).
 	const [settings, pending, counts] = await Promise.all([getTreeSettings(env.db), pendingTasks(env.db, userId, now), countWorkTrees(env.db, input.lang)]);
 	if (pending >= settings.max_pending_tasks_per_user) fail('too_many_pending');

@@ -53,11 +53,17 @@ export async function stockedTask(db: OasisDb, userId: string, kind: TaskKind, n
 	return (await openTasks(db, userId, now)).find((t) => kind === 'random' || t.type === kind);
 }
 
-/** Request a task from the server, keep it in the stock and ack it. */
+/**
+ * Request a task from the server, keep it in the stock and ack it. The server hands an unacked
+ * task out again under the same id (its first answer may have been lost): one already in the
+ * stock keeps its client id, so an answer queued for it still matches.
+ */
 export async function fetchTask(db: OasisDb, t: Transport, userId: string, kind: TaskKind, lang: string): Promise<StockedTask> {
 	const task = await t.request({ type: kind, lang });
-	const stocked: StockedTask = { ...task, userId, clientId: newId(), acked: false, storedAt: Date.now() };
-	await db.stock.put(stocked);
+	const known = await db.stock.get(task.id);
+	if (known?.acked) return known;
+	const stocked: StockedTask = known ?? { ...task, userId, clientId: newId(), acked: false, storedAt: Date.now() };
+	if (!known) await db.stock.put(stocked);
 	try {
 		await t.ack({ taskId: task.id, frontendMessageId: stocked.clientId });
 		stocked.acked = true;
@@ -97,6 +103,11 @@ export async function refillStock(db: OasisDb, t: Transport, userId: string, lan
 				continue;
 			}
 			return { added, problem };
+		}
+		if (open.some((x) => x.id === task.id)) {
+			// Handed out again: it was in the stock already (unacked), so this type has nothing new.
+			types.splice(types.indexOf(type), 1);
+			continue;
 		}
 		const key = itemKey(task);
 		if (open.some((x) => itemKey(x) === key)) {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { TRPCClientError } from '@trpc/client';
 import { OasisDb, type StockedTask } from './db';
-import { enqueue, dismiss, itemKey, openTasks, pruneStock, refillStock, stockedTask } from './stock';
+import { enqueue, dismiss, fetchTask, itemKey, openTasks, pruneStock, refillStock, stockedTask } from './stock';
 import { Flusher, flushOutbox, type FlushResult } from './sync';
 import type { Transport } from './transport';
 import type { TaskOut } from '../api/types';
@@ -214,6 +214,31 @@ describe('task stock', () => {
 		expect(open.every((t) => t.acked)).toBe(true);
 		expect(server.calls).toContain('nack:b');
 		expect(new Set(open.map(itemKey)).size).toBe(2);
+	});
+
+	it('a task handed out again (its ack was lost) keeps its client id and is stocked once', async () => {
+		const server = fakeServer();
+		const task = labelTask('a', 'm1');
+		server.queue.push(task);
+		server.setOffline(false);
+		const ack = server.transport.ack;
+		server.transport.ack = async () => {
+			throw networkError();
+		};
+		const first = await fetchTask(db, server.transport, USER, 'label_initial_prompt', 'en');
+		expect(first.acked).toBe(false);
+		server.transport.ack = ack;
+		server.queue.push(task); // the server hands the unacked task out again
+		const again = await fetchTask(db, server.transport, USER, 'label_initial_prompt', 'en');
+		expect(again.clientId).toBe(first.clientId);
+		expect(again.acked).toBe(true);
+		expect(server.calls).toContain(`ack:a`);
+		server.queue.push(task, labelTask('b', 'm2'));
+		// A refill that meets it again stops asking for that type rather than nacking the stocked task.
+		const result = await refillStock(db, server.transport, USER, 'en', 3);
+		expect(result.added).toBe(0);
+		expect(server.calls).not.toContain('nack:a');
+		expect((await openTasks(db, USER)).map((t) => t.id)).toEqual(['a']);
 	});
 
 	it('leaves out answered and expired tasks', async () => {
