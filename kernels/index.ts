@@ -26,6 +26,8 @@ export {
 	type WriteKvArgs
 } from './ops/attention/attention.js';
 export { sample, sampleToken, checkSamplingParams, type SampleArgs, type SamplingParams } from './ops/sampling/sampling.js';
+/** Training: backward ops, LoRA, AdamW and the whole-model trainer (see train/). */
+export * from './train/index.js';
 
 /** CPU references (float64), also the readable spec of each op. */
 export { linearRef } from './ops/matmul/matmul.ref.js';
