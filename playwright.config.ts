@@ -23,7 +23,7 @@ export default defineConfig({
 		launchOptions: chromiumLaunchOptions
 	},
 	webServer: {
-		command: 'node build/index.js',
+		command: 'node scripts/serve.mjs build',
 		url: `http://127.0.0.1:${port}/api/trpc/system.health`,
 		reuseExistingServer: false,
 		timeout: 60_000,

@@ -1,4 +1,5 @@
-// `npm run bench:server`: a load benchmark (not a test). Starts the built server on loopback,
+// `npm run bench:server`: a load benchmark (not a test). Starts the built server on loopback
+// (as `npm start` serves it, or through SvelteKit alone: --server),
 // once on a fresh SQLite file and once on a throwaway PostgreSQL, and drives concurrent
 // simulated volunteers through request → ack → submit over HTTP (tRPC), then prints
 // cycles per second and latency for each database.
@@ -17,11 +18,15 @@
 //   --warmup 6             warm-up seconds (seeding)
 //   --limits off           run with OASIS_RATE_LIMITS=off (said in the output)
 //   --no-build             use build/ as it is
+//   --build DIR            benchmark the build in DIR (implies --no-build), e.g. a sandbox's
+//   --server fast          how the build is served: `fast` (scripts/serve.mjs: the API from
+//                          node:http, as `npm start` does), `sveltekit` (`node build/index.js`:
+//                          every call through SvelteKit), or `both` (each in turn, same run)
 //   --profile DIR          write a V8 CPU profile of each server into DIR
 // Only 127.0.0.1 is contacted; every loop is bounded in time and count; servers and temp
 // folders are removed at the end (also on Ctrl-C).
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +50,10 @@ const REQUESTS_PER_USER = 30;
 const USERS = Number(opt('users', Math.ceil((1000 * DURATION_S) / REQUESTS_PER_USER)));
 const WARMUP_USERS = Math.ceil((800 * WARMUP_S) / REQUESTS_PER_USER);
 const MAX_CYCLES = 200_000;
+const SERVERS = { fast: 'scripts/serve.mjs (API from node:http)', sveltekit: 'node build/index.js (API through SvelteKit)' };
+const SERVER_KINDS = opt('server', 'fast') === 'both' ? ['sveltekit', 'fast'] : [opt('server', 'fast')];
+for (const kind of SERVER_KINDS) if (!(kind in SERVERS)) throw new Error(`--server takes fast, sveltekit or both, not '${kind}'`);
+const BUILD = opt('build', null);
 
 const cleanups = [];
 /** Undo what was set up, newest first, down to the first `keep` entries. */
@@ -78,22 +87,23 @@ function copyBuild() {
 	const parent = join(root, 'node_modules', '.cache', 'oasis-bench');
 	mkdirSync(parent, { recursive: true });
 	const dir = mkdtempSync(join(parent, 'build-'));
-	cpSync(join(root, 'build'), dir, { recursive: true });
+	cpSync(BUILD ?? join(root, 'build'), dir, { recursive: true });
 	cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
 	return dir;
 }
 
 let buildDir;
 
-/** Start the built server (`node build/index.js`) on a free loopback port; resolves once it answers. */
-async function startServer(databaseUrl) {
+/** Start the built server (`serverKind`: see SERVERS) on a free loopback port; resolves once it answers. */
+async function startServer(databaseUrl, serverKind) {
 	const port = await freePort();
 	const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, OASIS_DEV_LOGIN: '1', ORIGIN: `http://127.0.0.1:${port}` };
 	if (LIMITS_ON) delete env.OASIS_RATE_LIMITS;
 	else env.OASIS_RATE_LIMITS = 'off';
 	const profile = opt('profile', null);
 	const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-	const child = spawn(process.execPath, [...nodeArgs, join(buildDir, 'index.js')], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+	const entry = serverKind === 'fast' ? [join(root, 'scripts', 'serve.mjs'), buildDir] : [join(buildDir, 'index.js')];
+	const child = spawn(process.execPath, [...nodeArgs, ...entry], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
 	let stderr = '';
 	child.stderr.on('data', (d) => {
 		stderr = (stderr + d).slice(-4000);
@@ -113,7 +123,7 @@ async function startServer(databaseUrl) {
 		try {
 			const res = await fetch(`${base}/api/trpc/system.health`);
 			await res.arrayBuffer();
-			if (res.ok) return { base, stop, stderr: () => stderr };
+			if (res.ok) return { base, stop, stderr: () => stderr, cpuMs: () => cpuMs(child.pid) };
 		} catch {
 			/* not up yet */
 		}
@@ -121,6 +131,19 @@ async function startServer(databaseUrl) {
 	}
 	await stop();
 	throw new Error(`the server did not answer within 30 s: ${stderr}`);
+}
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux); null elsewhere.
+ * Per cycle, it measures the server's cost even when other processes share the cores.
+ */
+function cpuMs(pid) {
+	try {
+		const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+		return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+	} catch {
+		return null;
+	}
 }
 
 class CallError extends Error {
@@ -301,8 +324,10 @@ function report(label, users, stats) {
 	const rate = stats.cycles / stats.seconds;
 	const lines = [
 		`── ${label} ──`,
+		`  server ${SERVERS[stats.server]}`,
 		`  users ${users}, concurrency ${CONCURRENCY}, rate limits ${LIMITS_ON ? `on (≤ ${REQUESTS_PER_USER} requests per user)` : 'OFF (OASIS_RATE_LIMITS=off)'}`,
 		`  ${stats.cycles} cycles in ${stats.seconds.toFixed(1)} s: ${rate.toFixed(0)} cycles/s${stats.exhausted ? ' (stopped early: every user used up its request budget; pass --users)' : ''}`,
+		`  server CPU per cycle ${stats.cpuPerCycle === null ? '– (no /proc)' : `${ms(stats.cpuPerCycle)} (at most ~${(1000 / stats.cpuPerCycle).toFixed(0)} cycles/s on one free core)`}`,
 		`  cycle   p50 ${ms(cycle.p50)}  p99 ${ms(cycle.p99)}  max ${ms(cycle.max)}`
 	];
 	for (const [name, samples] of Object.entries(stats.calls)) {
@@ -313,10 +338,10 @@ function report(label, users, stats) {
 	const errors = Object.entries(stats.errors).sort((a, b) => b[1] - a[1]);
 	lines.push(`  refused: ${errors.length ? errors.map(([k, v]) => `${k} ×${v}`).join(', ') : 'none'}`);
 	console.log(lines.join('\n'));
-	return { label, rate, cycle };
+	return { label, rate, cycle, cpuPerCycle: stats.cpuPerCycle };
 }
 
-async function benchOne(kind) {
+async function benchOne(kind, serverKind) {
 	const mark = cleanups.length;
 	let url;
 	if (kind === 'sqlite') {
@@ -329,7 +354,7 @@ async function benchOne(kind) {
 		cleanups.push(async () => pg.stop());
 		url = pg.url;
 	}
-	const server = await startServer(url);
+	const server = await startServer(url, serverKind);
 	cleanups.push(server.stop);
 	try {
 		log(`${kind}: creating ${WARMUP_USERS} warm-up and ${USERS} measured users…`);
@@ -343,19 +368,27 @@ async function benchOne(kind) {
 			stopWhen: (s) => (s.byType.rank_assistant_replies ?? 0) >= 20
 		});
 		log(`${kind}: warm-up ran ${warm.cycles} cycles (${Object.entries(warm.byType).map(([k, v]) => `${k} ${v}`).join(', ')}); measuring for ${DURATION_S} s…`);
+		const cpu0 = server.cpuMs();
 		const stats = await drive(server.base, users, { seconds: DURATION_S, concurrency: CONCURRENCY, seed: 2 });
-		return report(kind === 'sqlite' ? 'SQLite' : 'PostgreSQL', USERS, stats);
+		const cpu1 = server.cpuMs();
+		stats.server = serverKind;
+		stats.cpuPerCycle = cpu0 === null || cpu1 === null || stats.cycles === 0 ? null : (cpu1 - cpu0) / stats.cycles;
+		return { ...report(`${kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${serverKind}`, USERS, stats), kind, serverKind };
 	} finally {
 		await cleanup(mark);
 	}
 }
 
 async function main() {
-	if (!flag('no-build')) await ensureBuild();
+	if (!flag('no-build') && !BUILD) await ensureBuild();
 	buildDir = copyBuild();
 	const results = [];
-	for (const kind of DBS) results.push(await benchOne(kind));
-	const sqlite = results.find((r) => r.label === 'SQLite');
+	for (const kind of DBS) for (const serverKind of SERVER_KINDS) results.push(await benchOne(kind, serverKind));
+	if (results.length > 1) {
+		console.log('\n── side by side ──');
+		for (const r of results) console.log(`  ${r.label.padEnd(22)} ${r.rate.toFixed(0).padStart(5)} cycles/s  cycle p50 ${ms(r.cycle.p50)}  p99 ${ms(r.cycle.p99)}  server CPU/cycle ${ms(r.cpuPerCycle)}`);
+	}
+	const sqlite = results.findLast((r) => r.kind === 'sqlite');
 	if (sqlite) console.log(`\naim (SQLite): ≥ 500 cycles/s with p99 < 100 ms — ${sqlite.rate >= 500 && sqlite.cycle.p99 < 100 ? 'met' : 'not met'} (${sqlite.rate.toFixed(0)} cycles/s, p99 ${ms(sqlite.cycle.p99)})`);
 }
 

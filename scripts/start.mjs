@@ -12,5 +12,7 @@ process.env.BODY_SIZE_LIMIT ||= '64M'; // imports of oasst files go through the 
 const port = process.env.PORT;
 log(`Starting on port ${port} (DATABASE_URL=${process.env.DATABASE_URL ? 'set' : 'sqlite:./data/oasis.db'})…`);
 // The server's init hook opens and migrates the database before it listens (web/hooks.server.ts).
-await import(pathToFileURL(join(root, 'build', 'index.js')).href);
+// scripts/serve.mjs answers /api/trpc straight from node:http and the rest through SvelteKit.
+const { serve } = await import(pathToFileURL(join(root, 'scripts', 'serve.mjs')).href);
+await serve(join(root, 'build'));
 console.log(`Oasis is running at http://localhost:${port}`);

@@ -1,8 +1,13 @@
 /**
  * The server's process-wide state: the database, opened and migrated once on first use.
- * Used by the SvelteKit endpoint that serves tRPC and by the CLI.
+ * Used by the SvelteKit endpoint that serves tRPC, by the fast API handler and by the CLI.
+ * Loading this module (SvelteKit's init hook does) also leaves the fast API handler where
+ * scripts/serve.mjs finds it (see serve.ts).
  */
 import { openDatabase, type OpenDatabase } from './db/database.js';
+import { registerApiHandler } from './serve.js';
+
+registerApiHandler();
 
 let current: Promise<OpenDatabase> | undefined;
 
@@ -15,6 +20,7 @@ export function getDatabase(): Promise<OpenDatabase> {
 	return current;
 }
 
+/** Close the process's database (the next `getDatabase` opens it again). */
 export async function closeDatabase(): Promise<void> {
 	const opened = current;
 	current = undefined;

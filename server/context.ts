@@ -34,6 +34,47 @@ export interface ContextInput {
 	random?: () => number;
 	now?: () => Date;
 	limiter?: RateLimiter;
+	/**
+	 * Reuse a session lookup made within SESSION_CACHE_MS (see `cachedSession`). Only the HTTP
+	 * endpoint sets it, and only for `tasks.*` calls; tests and the CLI always read the table.
+	 */
+	cacheSession?: boolean;
+}
+
+/** How long a resolved session is reused for `cacheSession` requests. */
+export const SESSION_CACHE_MS = 5000;
+const SESSION_CACHE_MAX = 10_000;
+/** token → signed-in user (and the database handle it was read from). Only sessions that resolved to a user are kept. */
+const sessionCache = new Map<string, { db: Kysely<Database>; user: SessionUser; at: number }>();
+/** Bumped by every invalidation, so a lookup that raced one is not stored. */
+let sessionGeneration = 0;
+
+/**
+ * Forget every cached session, at once. The HTTP endpoint calls it after every mutation outside
+ * `tasks.*` (sign-out, bans, role and profile changes all are), so this process never serves a
+ * stale user after such a change; code that changes sessions or users some other way in this
+ * process should call it too. A change made by another process (the CLI) is seen within
+ * SESSION_CACHE_MS.
+ */
+export function invalidateSessionCache(): void {
+	sessionGeneration++;
+	sessionCache.clear();
+}
+
+/** `resolveSession`, reusing a recent lookup of the same token on the same database. */
+async function cachedSession(db: Kysely<Database>, token: string | null, now: Date): Promise<SessionUser | null> {
+	if (!token) return resolveSession(db, token, now);
+	const hit = sessionCache.get(token);
+	const at = Date.now();
+	if (hit && hit.db === db && at - hit.at < SESSION_CACHE_MS) return { ...hit.user };
+	const generation = sessionGeneration;
+	const user = await resolveSession(db, token, now);
+	if (!user) sessionCache.delete(token);
+	else if (generation === sessionGeneration) {
+		if (sessionCache.size >= SESSION_CACHE_MAX) sessionCache.clear();
+		sessionCache.set(token, { db, user: { ...user }, at });
+	}
+	return user;
 }
 
 /** Build a request's context: resolves the session cookie to a user. */
@@ -45,7 +86,7 @@ export async function createContext(input: ContextInput): Promise<Context> {
 		dialect: input.dialect,
 		headers: input.headers,
 		resHeaders: input.resHeaders ?? new Headers(),
-		user: await resolveSession(input.db, token, now()),
+		user: input.cacheSession ? await cachedSession(input.db, token, now()) : await resolveSession(input.db, token, now()),
 		random: input.random ?? Math.random,
 		now,
 		limiter: input.limiter ?? processLimiter

@@ -8,6 +8,7 @@
  * task is refused ("this task was already completed").
  */
 import { randomUUID } from 'node:crypto';
+import { prepared } from '../db/prepared.js';
 import { DomainError, fail } from '../errors.js';
 import { inTransaction, type ServiceEnv } from '../env.js';
 import { recordActivity } from './activity.js';
@@ -50,9 +51,11 @@ function replayOrCheck(task: Task, clientId: string, types: readonly string[]): 
 	return null;
 }
 
+const markTaskDone = prepared(2, (db, id: string, result: string) => db.updateTable('task').set({ done: 1, result }).where('id', '=', id));
+
 async function finish(tx: ServiceEnv, task: Task, clientId: string, value: TaskDone): Promise<TaskDone> {
 	const stored: Stored = { clientId, value };
-	await tx.db.updateTable('task').set({ done: 1, result: JSON.stringify(stored) }).where('id', '=', task.id).execute();
+	await markTaskDone(tx.db, task.id, JSON.stringify(stored));
 	await recordActivity(tx.db, task.user_id, tx.now());
 	return value;
 }

@@ -3,6 +3,7 @@
  * limits), availability, ack and nack. Submissions are in submit.service.ts.
  */
 import { randomUUID } from 'node:crypto';
+import { prepared } from '../db/prepared.js';
 import { fail } from '../errors.js';
 import { inTransaction, type ServiceEnv, type Db } from '../env.js';
 import { LIMITS, type Limit } from '../users/rate-limit.js';
@@ -14,7 +15,7 @@ import { getTreeSettings, type TreeSettings } from './settings.js';
 import { buildPayload, type TaskPayload } from './task-payloads.js';
 import type { Task } from './tasks.table.js';
 import { chooseTask, countWork, findWork, type Choice, type TaskRequestType, type TaskType, type WorkMessage } from './work.js';
-import { loadWorkView } from './work-view.js';
+import { loadWorkView, type HeldTask } from './work-view.js';
 
 /** Tasks expire two days after they are handed out. */
 export const TASK_TTL_MS = 2 * 86_400_000;
@@ -37,17 +38,33 @@ function probabilityOfFullLabeling(type: TaskType, s: TreeSettings): number {
 	return type === 'label_assistant_reply' ? s.p_full_labeling_review_reply_assistant : s.p_full_labeling_review_reply_prompter;
 }
 
-async function pendingTasks(db: Db, userId: string, now: Date): Promise<number> {
-	const row = await db
+/**
+ * The user's open (neither answered nor skipped) tasks that are unexpired or were handed out
+ * within PENDING_SPAN_MS, oldest first: a task request reads all it needs of the user's own
+ * tasks from this one query (a lost task to hand out again, the pending count, the items held).
+ */
+const userOpenTasks = prepared(3, (db, userId: string, nowIso: string, pendingSince: string) =>
+	db
 		.selectFrom('task')
-		.select((eb) => eb.fn.countAll<number>().as('n'))
+		.select(['id', 'type', 'lang', 'expiry_date', 'ack', 'created_date', 'parent_message_id'])
 		.where('user_id', '=', userId)
 		.where('done', '=', 0)
 		.where('skipped', '=', 0)
-		.where('created_date', '>', new Date(now.getTime() - PENDING_SPAN_MS).toISOString())
-		.executeTakeFirstOrThrow();
-	return Number(row.n);
-}
+		.where((eb) => eb.or([eb('expiry_date', '>', nowIso), eb('created_date', '>', pendingSince)]))
+		.orderBy('created_date')
+		.orderBy('id')
+);
+
+const insertTask = prepared(9, (db, id: string, type: string, payload: string, userId: string, lang: string, created: string, expiry: string, treeId: string | null, itemId: string | null) =>
+	db.insertInto('task').values({ id, type, payload, user_id: userId, lang, created_date: created, expiry_date: expiry, ack: null, message_tree_id: treeId, parent_message_id: itemId })
+);
+
+const selectTask = prepared(1, (db, id: string) => db.selectFrom('task').selectAll().where('id', '=', id));
+/** PostgreSQL locks the task row for the rest of the transaction (SQLite's transactions are serial anyway). */
+const selectTaskForUpdate = prepared(1, (db, id: string) => db.selectFrom('task').selectAll().where('id', '=', id).forUpdate());
+const ackTaskRow = prepared(2, (db, id: string, frontendMessageId: string) => db.updateTable('task').set({ ack: 1, frontend_message_id: frontendMessageId }).where('id', '=', id));
+
+const taskPayload = prepared(1, (db, id: string) => db.selectFrom('task').select('payload').where('id', '=', id));
 
 function itemOf(choice: Choice): { treeId: string | null; itemId: string | null } {
 	if ('parent' in choice) return { treeId: choice.parent.message_tree_id, itemId: choice.parent.id };
@@ -73,11 +90,12 @@ async function lotteryThenView(
 	now: Date,
 	settings: TreeSettings,
 	maxActivate: number,
-	read?: Awaited<ReturnType<typeof countWorkTrees>>
+	read?: Awaited<ReturnType<typeof countWorkTrees>>,
+	held?: readonly HeldTask[]
 ) {
 	const counts = read ?? (await countWorkTrees(env.db, lang));
 	const activated = await promptLottery(env, settings, lang, maxActivate, { growing: counts.growing, waiting: counts.prompt_lottery_waiting });
-	return loadWorkView(env.db, userId, lang, now, settings, { inReview: counts.initial_prompt_review, inLottery: Math.max(0, counts.prompt_lottery_waiting - activated) });
+	return loadWorkView(env.db, userId, lang, now, settings, { inReview: counts.initial_prompt_review, inLottery: Math.max(0, counts.prompt_lottery_waiting - activated) }, held);
 }
 
 /** The user's open tasks (neither answered nor skipped, not expired), oldest first. */
@@ -106,12 +124,19 @@ export async function openTasks(db: Db, userId: string, now: Date, filter: { typ
 export async function requestTask(env: ServiceEnv, userId: string, input: { type: TaskRequestType; lang: string }): Promise<TaskOut> {
 	const now = env.now();
 	if (!env.limiter.hit(LIMITS.taskRequests, userId, now.getTime())) fail('rate_limited', LIMITS.taskRequests.name);
-	const lost = (await openTasks(env.db, userId, now, { type: input.type, lang: input.lang, unacked: true })).find((t) => t.type !== 'initial_prompt');
-	if (lost) return lost;
+	const nowIso = now.toISOString();
+	const pendingSince = new Date(now.getTime() - PENDING_SPAN_MS).toISOString();
 	// Independent reads, in parallel (on PostgreSQL they take separate connections).
-	const [settings, pending, counts] = await Promise.all([getTreeSettings(env.db), pendingTasks(env.db, userId, now), countWorkTrees(env.db, input.lang)]);
+	const [own, settings, counts] = await Promise.all([userOpenTasks(env.db, userId, nowIso, pendingSince), getTreeSettings(env.db), countWorkTrees(env.db, input.lang)]);
+	const unexpired = own.filter((t) => t.expiry_date > nowIso);
+	const lost = unexpired.find((t) => t.ack === null && t.lang === input.lang && t.type !== 'initial_prompt' && (input.type === 'random' || t.type === input.type));
+	if (lost) {
+		const [row] = await taskPayload(env.db, lost.id);
+		if (row) return { id: lost.id, type: lost.type as TaskType, lang: lost.lang, expiryDate: lost.expiry_date, payload: JSON.parse(row.payload) as TaskPayload };
+	}
+	const pending = own.filter((t) => t.created_date > pendingSince).length;
 	if (pending >= settings.max_pending_tasks_per_user) fail('too_many_pending');
-	const view = await lotteryThenView(env, userId, input.lang, now, settings, 2, counts);
+	const view = await lotteryThenView(env, userId, input.lang, now, settings, 2, counts, unexpired);
 	const work = findWork(view, settings);
 	// Per-type limits: a limited type is left out of `random`, and refused when asked for.
 	const limited = new Set<TaskType>();
@@ -144,7 +169,7 @@ export async function requestTask(env: ServiceEnv, userId: string, input: { type
 		message_tree_id: treeId,
 		parent_message_id: itemId
 	};
-	await env.db.insertInto('task').values(task).execute();
+	await insertTask(env.db, task.id, task.type, task.payload, task.user_id, task.lang, task.created_date, task.expiry_date, task.message_tree_id, task.parent_message_id);
 	return { id: task.id, type: choice.type, lang: input.lang, expiryDate: task.expiry_date, payload };
 }
 
@@ -160,8 +185,7 @@ export async function availability(env: ServiceEnv, userId: string, lang: string
  * `skipped` are left to the caller, which may replay a result.
  */
 export async function ownTask(env: ServiceEnv, userId: string, taskId: string, options: { allowExpired?: boolean } = {}): Promise<Task> {
-	const q = env.db.selectFrom('task').selectAll().where('id', '=', taskId);
-	const task = await (env.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+	const [task] = await (env.dialect === 'postgres' ? selectTaskForUpdate : selectTask)(env.db, taskId);
 	if (!task) fail('task_not_found');
 	if (task.user_id !== userId && !task.collective) fail('task_not_yours');
 	if (!options.allowExpired && task.expiry_date <= env.now().toISOString() && !task.done) fail('task_expired');
@@ -175,7 +199,7 @@ export async function ackTask(env: ServiceEnv, userId: string, input: { taskId: 
 		if (task.done) fail('task_done');
 		if (task.skipped) fail('task_skipped');
 		if (task.ack !== 1 || task.frontend_message_id !== input.frontendMessageId) {
-			await tx.db.updateTable('task').set({ ack: 1, frontend_message_id: input.frontendMessageId }).where('id', '=', task.id).execute();
+			await ackTaskRow(tx.db, task.id, input.frontendMessageId);
 		}
 		return { ok: true as const };
 	});
