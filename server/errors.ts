@@ -17,6 +17,8 @@ export const RULES = {
 	bad_credentials: ['unauthorized', 'the email or password is wrong'],
 	dev_login_off: ['forbidden', 'the development login is switched off (set OASIS_DEV_LOGIN=1)'],
 	rate_limited: ['too_many_requests', 'too many requests; wait a little and try again'],
+	last_admin: ['precondition', 'the deployment must keep at least one admin; make someone else admin first'],
+	not_on_yourself: ['forbidden', 'you cannot change your own role or ban yourself'],
 	// tasks
 	no_tasks: ['not_found', 'there is no task of this kind available right now'],
 	too_many_pending: ['too_many_requests', 'you have too many pending tasks; finish or skip some first'],
@@ -47,7 +49,21 @@ export const RULES = {
 	invalid_labels: ['bad_request', 'the labels are not valid for this task'],
 	emoji_not_allowed: ['bad_request', 'this emoji cannot be used here'],
 	own_message_vote: ['forbidden', 'you cannot vote on your own message'],
-	invalid_state: ['precondition', 'the tree is not in a state that allows this']
+	invalid_state: ['precondition', 'the tree is not in a state that allows this'],
+	bad_cursor: ['bad_request', 'this page position is not valid; start again from the first page'],
+	// distributed training
+	training_job_not_found: ['not_found', 'this training job does not exist'],
+	training_model_unknown: ['bad_request', 'no training model with this id is installed on the server'],
+	training_model_unsupported: ['bad_request', 'this model cannot train with the chosen objective or mode'],
+	training_snapshot_not_found: ['not_found', 'this snapshot does not exist; create one first (snapshot.create)'],
+	training_snapshot_mismatch: ['conflict', 'the snapshot’s content hash is not the one given; check the snapshot id and hash'],
+	training_snapshot_empty: ['precondition', 'the snapshot has too few examples for this objective (it needs training and validation examples)'],
+	training_job_state: ['precondition', 'the training job is not in a state that allows this'],
+	training_no_work: ['not_found', 'there is no training work to hand out right now; ask again in a little while'],
+	training_lease_lost: ['conflict', 'this lease is no longer yours (it expired and went to another worker, or its round closed); ask for new work'],
+	training_example_range: ['bad_request', 'an example index is outside this job’s training split'],
+	training_version_not_found: ['not_found', 'this parameter version is not stored (it may have been superseded); ask for new work'],
+	training_payload_too_large: ['bad_request', 'the update is larger than this job’s parameters can produce']
 } as const satisfies Record<string, readonly [ErrorKind, string]>;
 
 export type RuleCode = keyof typeof RULES;

@@ -17,6 +17,7 @@ import type {
 import type { TaskTable } from '../trees/tasks.table.js';
 import type { TrollStatsTable, UserStatsTable } from '../community/community.table.js';
 import type { SnapshotTable } from '../exchange/snapshot.table.js';
+import type { TrainingJobTable, TrainingRoundTable, TrainingUnitTable, TrainingUpdateTable } from '../training/training.table.js';
 
 export interface AppSettingTable {
 	key: string;
@@ -41,4 +42,8 @@ export interface Database {
 	user_stats: UserStatsTable;
 	troll_stats: TrollStatsTable;
 	snapshot: SnapshotTable;
+	training_job: TrainingJobTable;
+	training_round: TrainingRoundTable;
+	training_unit: TrainingUnitTable;
+	training_update: TrainingUpdateTable;
 }

@@ -14,7 +14,9 @@ export type JournalEvent =
 	| 'message_delete'
 	| 'message_undelete'
 	| 'user_ban'
-	| 'user_purge';
+	| 'user_purge'
+	| 'user_role'
+	| 'account_delete';
 
 /** Append one event. */
 export async function writeJournal(

@@ -4,7 +4,7 @@ import { authedProcedure, publicProcedure, router } from '../trpc.js';
 import type { Context } from '../context.js';
 import { react } from './emoji.service.js';
 import { emojiReactionInputSchema } from './emojis.js';
-import { readMessage, readTree, reportMessage } from './messages.service.js';
+import { listMessages, readMessage, readTree, reportMessage } from './messages.service.js';
 import { revisions } from './moderation.service.js';
 import { shareConversation } from './share.service.js';
 
@@ -14,6 +14,19 @@ function viewer(ctx: Context) {
 
 export const messagesRouter = router({
 	get: publicProcedure.input(z.object({ id: z.guid() })).query(({ ctx, input }) => readMessage(ctx.db, viewer(ctx), input.id)),
+	/** Recent messages, newest first: filter by language, role, text, or only mine; page with `nextCursor`. */
+	list: publicProcedure
+		.input(
+			z.object({
+				lang: z.string().trim().min(2).max(32).optional(),
+				role: z.enum(['prompter', 'assistant']).optional(),
+				mine: z.boolean().default(false),
+				q: z.string().trim().max(200).optional(),
+				cursor: z.string().max(400).optional(),
+				limit: z.number().int().min(1).max(50).default(20)
+			})
+		)
+		.query(({ ctx, input }) => listMessages(ctx.db, viewer(ctx), input)),
 	tree: publicProcedure.input(z.object({ id: z.guid() })).query(({ ctx, input }) => readTree(ctx.db, viewer(ctx), input.id)),
 	revisions: publicProcedure.input(z.object({ id: z.guid() })).query(async ({ ctx, input }) => {
 		await readMessage(ctx.db, viewer(ctx), input.id); // 404 unless visible to this viewer

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { adminProcedure, authedProcedure, moderatorProcedure, router } from '../trpc.js';
 import { editMessage, flaggedQueue, haltTree, markFlagProcessed, purgeUser, resumeTree, retryFailedScoring, setBanned, setSubtreeDeleted } from './moderation.service.js';
 import { getTreeSettings, treeSettingsPatchSchema, updateTreeSettings } from './settings.js';
+import { searchUsers, setRole, userRecord } from '../users/users.service.js';
 
 const id = z.guid();
 
@@ -16,6 +17,23 @@ export const moderationRouter = router({
 		.input(z.object({ messageId: id, text: z.string().max(20_000) }))
 		.mutation(({ ctx, input }) => editMessage(ctx, { id: ctx.user.id, moderator: ctx.user.role === 'moderator' || ctx.user.role === 'admin' }, input)),
 	banUser: moderatorProcedure.input(z.object({ userId: id, banned: z.boolean().default(true) })).mutation(({ ctx, input }) => setBanned(ctx, ctx.user.id, input.userId, input.banned)),
+	/** Users whose display name contains `q` (or whose id is `q`), optionally of one role. */
+	users: moderatorProcedure
+		.input(
+			z.object({
+				q: z.string().trim().max(200).default(''),
+				role: z.enum(['general', 'moderator', 'admin', 'banned']).optional(),
+				offset: z.number().int().min(0).max(100_000).default(0),
+				limit: z.number().int().min(1).max(100).default(25)
+			})
+		)
+		.query(({ ctx, input }) => searchUsers(ctx.db, input)),
+	/** One user's record: role, ban state, settings and counts. */
+	user: moderatorProcedure.input(z.object({ userId: id })).query(({ ctx, input }) => userRecord(ctx.db, input.userId)),
+	/** Set a user's role (admins; not their own). */
+	setRole: adminProcedure
+		.input(z.object({ userId: id, role: z.enum(['general', 'moderator', 'admin', 'banned']) }))
+		.mutation(({ ctx, input }) => setRole(ctx, ctx.user.id, input.userId, input.role)),
 	purgeUser: adminProcedure.input(z.object({ userId: id })).mutation(({ ctx, input }) => purgeUser(ctx, ctx.user.id, input.userId)),
 	flagged: moderatorProcedure
 		.input(z.object({ processed: z.boolean().default(false), limit: z.number().int().min(1).max(500).default(100) }))

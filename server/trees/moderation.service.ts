@@ -92,6 +92,8 @@ export function setBanned(env: ServiceEnv, moderatorId: string, userId: string, 
 		const user = await tx.db.selectFrom('user').select(['id', 'role']).where('id', '=', userId).executeTakeFirst();
 		if (!user) fail('user_not_found');
 		if (banned && user.role === 'admin') fail('role_required', 'admins cannot be banned');
+		if (userId === moderatorId) fail('not_on_yourself');
+		if (!banned && user.role !== 'banned') return { role: user.role }; // unbanning someone not banned changes nothing
 		const role: Role = banned ? 'banned' : 'general';
 		await tx.db.updateTable('user').set({ role }).where('id', '=', userId).execute();
 		if (banned) await deleteUserSessions(tx.db, userId);
@@ -115,7 +117,19 @@ export async function flaggedQueue(db: Db, input: { processed: boolean; limit: n
 	const rows = await db
 		.selectFrom('flagged_message as f')
 		.innerJoin('message as m', 'm.id', 'f.message_id')
-		.select(['f.message_id', 'f.processed', 'f.created_date', 'm.text', 'm.message_tree_id', 'm.user_id', 'm.emojis', 'm.deleted'])
+		.select([
+			'f.message_id',
+			'f.processed',
+			'f.created_date',
+			'm.text',
+			'm.message_tree_id',
+			'm.user_id',
+			'm.emojis',
+			'm.deleted',
+			'm.role',
+			'm.lang',
+			(eb) => eb.selectFrom('text_labels as l').select((e) => e.fn.countAll<number>().as('n')).whereRef('l.message_id', '=', 'f.message_id').where('l.is_report', '=', 1).as('report_count')
+		])
 		.where('f.processed', '=', input.processed ? 1 : 0)
 		.orderBy('f.created_date')
 		.limit(input.limit)
@@ -125,7 +139,10 @@ export async function flaggedQueue(db: Db, input: { processed: boolean; limit: n
 		messageTreeId: r.message_tree_id,
 		authorId: r.user_id,
 		text: r.text,
+		role: r.role,
+		lang: r.lang,
 		redFlags: (JSON.parse(r.emojis) as Record<string, number>).red_flag ?? 0,
+		reportCount: Number(r.report_count ?? 0),
 		deleted: r.deleted === 1,
 		processed: r.processed === 1,
 		flaggedDate: r.created_date

@@ -4,6 +4,8 @@ import { authedProcedure, publicProcedure, router } from '../trpc.js';
 import type { Context } from '../context.js';
 import { devLogin, devLoginEnabled, signIn, signOut, signUp, type SignedIn } from './auth.service.js';
 import { clearedSessionCookie, sessionCookie } from './cookies.js';
+import { deleteAccount, getSettings, updateSettings } from './account.service.js';
+import { languageCodeSchema } from './languages.js';
 
 const email = z.email().max(320);
 const password = z.string().min(8, 'use at least 8 characters').max(256);
@@ -31,6 +33,24 @@ export const authRouter = router({
 		ctx.resHeaders.append('set-cookie', clearedSessionCookie());
 		return { ok: true as const };
 	}),
-	/** The signed-in user, or null (banned users see themselves, with role `banned`). */
-	me: publicProcedure.query(({ ctx }) => (ctx.user ? { id: ctx.user.id, displayName: ctx.user.displayName, role: ctx.user.role } : null))
+	/** The signed-in user, or null (banned users see themselves, with role `banned`). `language` null: use the browser's. */
+	me: publicProcedure.query(({ ctx }) => (ctx.user ? { id: ctx.user.id, displayName: ctx.user.displayName, role: ctx.user.role, language: ctx.user.language } : null)),
+	/** The signed-in user's account settings. */
+	settings: authedProcedure.query(({ ctx }) => getSettings(ctx.db, ctx.user.id)),
+	/** Change some settings (absent fields stay; `language: null` goes back to the browser's language). */
+	updateSettings: authedProcedure
+		.input(
+			z.object({
+				displayName: z.string().trim().min(1, 'write at least one character').max(100).optional(),
+				language: languageCodeSchema.nullable().optional(),
+				showOnLeaderboard: z.boolean().optional()
+			})
+		)
+		.mutation(({ ctx, input }) => updateSettings(ctx.db, ctx.user.id, input)),
+	/** Delete the account: messages stay, the person is anonymised and signed out everywhere. */
+	deleteAccount: authedProcedure.input(z.object({ confirm: z.literal(true) })).mutation(async ({ ctx }) => {
+		const result = await deleteAccount(ctx, ctx.user.id);
+		ctx.resHeaders.append('set-cookie', clearedSessionCookie());
+		return result;
+	})
 });

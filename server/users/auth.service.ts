@@ -12,7 +12,7 @@ import type { Role } from './users.table.js';
 
 /** A signed-in result: the public user fields and the cookie token. */
 export interface SignedIn {
-	user: { id: string; displayName: string; role: Role };
+	user: { id: string; displayName: string; role: Role; language: string | null };
 	token: string;
 	maxAgeSec: number;
 }
@@ -32,7 +32,7 @@ export async function signUp(env: ServiceEnv, input: { email: string; password: 
 		return created;
 	});
 	const session = await createSession(env.db, user.id, env.now());
-	return { user: { id: user.id, displayName: user.display_name, role: user.role }, ...session };
+	return { user: { id: user.id, displayName: user.display_name, role: user.role, language: user.language }, ...session };
 }
 
 /** Check an email and password and start a session. */
@@ -44,7 +44,7 @@ export async function signIn(env: ServiceEnv, input: { email: string; password: 
 	const ok = await verifyPassword(account?.password_hash ?? (await dummyHash), input.password);
 	if (!account || !ok || !account.enabled || account.deleted) fail('bad_credentials');
 	const session = await createSession(env.db, account.id, env.now());
-	return { user: { id: account.id, displayName: account.display_name, role: account.role }, ...session };
+	return { user: { id: account.id, displayName: account.display_name, role: account.role, language: account.language }, ...session };
 }
 
 /** Whether the development login is switched on (OASIS_DEV_LOGIN=1). */
@@ -62,14 +62,14 @@ export async function devLogin(env: ServiceEnv, input: { name: string; role?: Ro
 		const found = await findAccount(tx.db, 'dev', input.name);
 		if (found) {
 			if (input.role && input.role !== found.role) await tx.db.updateTable('user').set({ role: input.role }).where('id', '=', found.id).execute();
-			return { id: found.id, display_name: found.display_name, role: input.role ?? found.role };
+			return { id: found.id, display_name: found.display_name, role: input.role ?? found.role, language: found.language };
 		}
 		const created = await insertUser(tx.db, { displayName: input.name, role: input.role ?? 'general', now: tx.now() });
 		await insertAccount(tx.db, { userId: created.id, provider: 'dev', providerAccountId: input.name, passwordHash: null, now: tx.now() });
 		return created;
 	});
 	const session = await createSession(env.db, user.id, env.now());
-	return { user: { id: user.id, displayName: user.display_name, role: user.role }, ...session };
+	return { user: { id: user.id, displayName: user.display_name, role: user.role, language: user.language }, ...session };
 }
 
 /** End the current session. */

@@ -15,6 +15,8 @@ export interface SessionUser {
 	id: string;
 	displayName: string;
 	role: Role;
+	/** The language the user contributes in, or null (the browser's). */
+	language: string | null;
 	/** The session's id (hash), so sign-out can delete it. */
 	sessionId: string;
 }
@@ -46,11 +48,11 @@ export async function resolveSession(db: Kysely<Database>, token: string | null,
 	const row = await db
 		.selectFrom('session')
 		.innerJoin('user', 'user.id', 'session.user_id')
-		.select(['session.id as session_id', 'session.expires_date', 'user.id', 'user.display_name', 'user.role', 'user.enabled', 'user.deleted'])
+		.select(['session.id as session_id', 'session.expires_date', 'user.id', 'user.display_name', 'user.role', 'user.language', 'user.enabled', 'user.deleted'])
 		.where('session.id', '=', id)
 		.executeTakeFirst();
 	if (!row || row.expires_date <= now.toISOString() || !row.enabled || row.deleted) return null;
-	return { id: row.id, displayName: row.display_name, role: row.role, sessionId: row.session_id };
+	return { id: row.id, displayName: row.display_name, role: row.role, language: row.language, sessionId: row.session_id };
 }
 
 /** End one session. */

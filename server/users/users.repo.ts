@@ -29,7 +29,7 @@ export function findAccount(db: Db, provider: string, providerAccountId: string)
 	return db
 		.selectFrom('account')
 		.innerJoin('user', 'user.id', 'account.user_id')
-		.select(['account.id as account_id', 'account.password_hash', 'user.id', 'user.display_name', 'user.role', 'user.enabled', 'user.deleted'])
+		.select(['account.id as account_id', 'account.password_hash', 'user.id', 'user.display_name', 'user.role', 'user.language', 'user.enabled', 'user.deleted'])
 		.where('account.provider', '=', provider)
 		.where('account.provider_account_id', '=', providerAccountId)
 		.executeTakeFirst();

@@ -17,6 +17,8 @@ export interface UserTable {
 	streak_days: Generated<number>;
 	streak_last_day_date: string | null;
 	last_activity_date: string | null;
+	/** The language the user contributes in (a code of `LANGUAGES`); null: the browser's. Since 0005. */
+	language: string | null;
 }
 export type User = Selectable<UserTable>;
 export type NewUser = Insertable<UserTable>;

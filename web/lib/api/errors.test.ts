@@ -30,4 +30,10 @@ describe('server errors in words', () => {
 		const p = problemOf(withData({ code: 'BAD_REQUEST', rule: null, zodError: { fieldErrors: { password: ['use at least 8 characters'] } } }));
 		expect(explain(p).message).toBe('Please check: password — use at least 8 characters.');
 	});
+
+	it('says what to do about account and moderation rules', () => {
+		expect(describeError(withData({ code: 'PRECONDITION_FAILED', rule: 'last_admin' }))).toMatch(/last admin.*Make another user admin/);
+		expect(explain(problemOf(withData({ code: 'FORBIDDEN', rule: 'not_on_yourself' }))).next).toMatch(/another moderator/);
+		expect(explain(problemOf(withData({ code: 'BAD_REQUEST', rule: 'bad_cursor' }))).next).toMatch(/first page/);
+	});
 });

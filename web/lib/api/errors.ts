@@ -28,6 +28,8 @@ const RULES: Record<RuleCode, readonly [string, string]> = {
 	bad_credentials: ['The email or password is wrong.', 'Check them and try again.'],
 	dev_login_off: ['The development login is switched off.', 'Sign in with email and password.'],
 	rate_limited: ['You are going a little fast.', 'Wait a minute, then try again; nothing you typed is lost.'],
+	last_admin: ['This is the last admin account.', 'Make another user admin first, then try again.'],
+	not_on_yourself: ['You cannot change your own role or ban yourself.', 'Ask another moderator or admin.'],
 	no_tasks: ['There is no task of this kind right now.', 'Try another kind of task, or come back later.'],
 	too_many_pending: ['You have too many open tasks.', 'Finish or skip the tasks you already have (see your dashboard), or wait five minutes.'],
 	task_not_found: ['This task no longer exists.', 'Take a new task.'],
@@ -56,7 +58,20 @@ const RULES: Record<RuleCode, readonly [string, string]> = {
 	invalid_labels: ['Some labels are not valid for this task.', 'Answer the required questions and send again.'],
 	emoji_not_allowed: ['This reaction cannot be used here.', 'Pick another one.'],
 	own_message_vote: ['You cannot vote on your own message.', 'Vote on other people’s messages.'],
-	invalid_state: ['The conversation is not in a state that allows this.', 'Reload and try again.']
+	invalid_state: ['The conversation is not in a state that allows this.', 'Reload and try again.'],
+	bad_cursor: ['This page position is not valid.', 'Go back to the first page and try again.'],
+	training_job_not_found: ['This training job does not exist.', 'Check the link, or pick a job from the list.'],
+	training_model_unknown: ['This model is not installed on the server.', 'Pick one of the installed models.'],
+	training_model_unsupported: ['This model cannot train this way.', 'Choose another objective or mode (the message says which work).'],
+	training_snapshot_not_found: ['This snapshot does not exist.', 'Create a snapshot first, then use its id.'],
+	training_snapshot_mismatch: ['The snapshot does not match its content hash.', 'Check the snapshot id and hash, or create a new snapshot.'],
+	training_snapshot_empty: ['The snapshot has too few examples for this objective.', 'Use a snapshot with more (ranked) conversations.'],
+	training_job_state: ['The training job is not in a state that allows this.', 'Reload to see its state.'],
+	training_no_work: ['There is no training work right now.', 'Your device will ask again in a little while.'],
+	training_lease_lost: ['This piece of training work went to someone else.', 'Ask for new work; nothing is counted against you.'],
+	training_version_not_found: ['These model parameters are no longer stored.', 'Ask for new work.'],
+	training_example_range: ['The training examples asked for do not exist.', 'Ask for new work.'],
+	training_payload_too_large: ['The update is larger than this job can produce.', 'Ask for new work; your device may be running an outdated worker.']
 };
 
 /** Classify any thrown value from a tRPC call. */
