@@ -7,6 +7,7 @@ import { messagesRouter } from './trees/messages.router.js';
 import { moderationRouter } from './trees/moderation.router.js';
 import { communityRouter } from './community/community.router.js';
 import { exchangeRouter, snapshotRouter } from './exchange/exchange.router.js';
+import { trainingRouter } from './training/training.router.js';
 
 export const appRouter = router({
 	system: systemRouter,
@@ -16,7 +17,8 @@ export const appRouter = router({
 	moderation: moderationRouter,
 	community: communityRouter,
 	exchange: exchangeRouter,
-	snapshot: snapshotRouter
+	snapshot: snapshotRouter,
+	training: trainingRouter
 });
 
 export type AppRouter = typeof appRouter;

@@ -10,8 +10,9 @@ import { healthCommand, migrateCommand } from './commands/db.js';
 import { generateCommand } from './commands/generate.js';
 import { gpuCommand } from './commands/gpu.js';
 import { exportCommand, importCommand, snapshotCommand } from './commands/exchange.js';
+import { workerCommand } from './worker.js';
 
-const commands: CliCommand[] = [migrateCommand, healthCommand, gpuCommand, importCommand, exportCommand, snapshotCommand, generateCommand];
+const commands: CliCommand[] = [migrateCommand, healthCommand, gpuCommand, importCommand, exportCommand, snapshotCommand, generateCommand, workerCommand];
 
 function usage(): string {
 	const width = Math.max(...commands.map((c) => c.name.length));

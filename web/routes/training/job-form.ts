@@ -1,0 +1,148 @@
+/**
+ * The create-job form's values, checked in the browser with the server's bounds (the server checks
+ * again: manager.ts `createJobSchema`) and turned into `training.create` input.
+ */
+import { z } from 'zod';
+import type { ApiInputs } from '$lib/api/types';
+
+export type CreateInput = ApiInputs['training']['create'];
+
+/** The form's fields (numbers as the inputs give them: null when empty). */
+export interface JobForm {
+	name: string;
+	snapshotId: string;
+	baseModel: string;
+	objective: 'sft' | 'reward' | 'dpo';
+	mode: 'full' | 'lora';
+	rank: number | null;
+	alpha: number | null;
+	targets: string;
+	rounds: number | null;
+	workersPerRound: number | null;
+	lr: number | null;
+	innerSteps: number | null;
+	batchTokens: number | null;
+	outerLr: number | null;
+	outerMomentum: number | null;
+	clip: number | null;
+	weightDecay: number | null;
+	leaseSeconds: number | null;
+	roundSeconds: number | null;
+	validationFraction: number | null;
+	validationExamples: number | null;
+}
+
+/** Defaults: DiLoCo's outer settings, the server's own defaults elsewhere. */
+export function defaultForm(): JobForm {
+	return {
+		name: '',
+		snapshotId: '',
+		baseModel: 'oasis/char-bigram',
+		objective: 'sft',
+		mode: 'full',
+		rank: 8,
+		alpha: 16,
+		targets: 'logits',
+		rounds: 10,
+		workersPerRound: 2,
+		lr: 0.0001,
+		innerSteps: 100,
+		batchTokens: 4096,
+		outerLr: 0.7,
+		outerMomentum: 0.9,
+		clip: 1,
+		weightDecay: 0,
+		leaseSeconds: 1800,
+		roundSeconds: 7200,
+		validationFraction: 0.2,
+		validationExamples: 256
+	};
+}
+
+const num = (what: string, min: number, max: number, opts: { int?: boolean; positive?: boolean } = {}) => {
+	let s = z.number({ error: `enter ${what}` });
+	if (opts.int) s = s.int(`${what} is a whole number`);
+	s = opts.positive ? s.positive(`${what} must be above 0`) : s.min(min, `${what} is at least ${min}`);
+	return s.max(max, `${what} is at most ${max}`);
+};
+
+const formSchema = z
+	.object({
+		name: z.string().trim().min(1, 'give the job a name').max(200, 'a name has at most 200 characters'),
+		snapshotId: z.string().min(1, 'pick a snapshot'),
+		baseModel: z.string().trim().min(1, 'name a base model').max(200),
+		objective: z.enum(['sft', 'reward', 'dpo']),
+		mode: z.enum(['full', 'lora']),
+		rank: num('the rank', 1, 1024, { int: true }).nullable(),
+		alpha: num('alpha', 0, 4096, { positive: true }).nullable(),
+		targets: z.string(),
+		rounds: num('the number of rounds', 1, 100_000, { int: true }),
+		workersPerRound: num('the workers per round', 1, 1024, { int: true }),
+		lr: num('the learning rate', 0, 10, { positive: true }),
+		innerSteps: num('the inner steps', 1, 10_000, { int: true }),
+		batchTokens: num('the tokens per step', 1, 10_000_000, { int: true }),
+		outerLr: num('the outer learning rate', 0, 10, { positive: true }),
+		outerMomentum: num('the outer momentum', 0, 0.999),
+		clip: num('the clip', 0, 1e6),
+		weightDecay: num('the weight decay', 0, 1),
+		leaseSeconds: num('the lease time', 10, 7 * 86_400, { int: true }),
+		roundSeconds: num('the round time', 10, 30 * 86_400, { int: true }),
+		validationFraction: num('the validation share', 0.01, 0.5),
+		validationExamples: num('the validation examples', 1, 100_000, { int: true })
+	});
+
+/** The LoRA fields' problems (checked with the rest, so every problem shows at once). */
+function loraErrors(f: JobForm): Partial<Record<keyof JobForm, string>> {
+	if (f.mode !== 'lora') return {};
+	const errors: Partial<Record<keyof JobForm, string>> = {};
+	if (f.rank === null) errors.rank = 'enter the rank';
+	if (f.alpha === null) errors.alpha = 'enter alpha';
+	const targets = f.targets.split(/[\s,]+/).filter(Boolean);
+	if (targets.length === 0 || targets.length > 32 || targets.some((t) => !/^[A-Za-z0-9_.]{1,64}$/.test(t))) {
+		errors.targets = 'list 1–32 module names (letters, digits, "_" or "."), separated by commas';
+	}
+	return errors;
+}
+
+/** The `training.create` input, or the problems per field. */
+export function toCreateInput(
+	form: JobForm,
+	snapshots: readonly { id: string; content_hash: string }[]
+): { ok: true; input: CreateInput } | { ok: false; errors: Partial<Record<keyof JobForm, string>> } {
+	const parsed = formSchema.safeParse(form);
+	const errors: Partial<Record<keyof JobForm, string>> = {};
+	for (const issue of parsed.success ? [] : parsed.error.issues) {
+		const key = issue.path[0] as keyof JobForm;
+		errors[key] ??= issue.message;
+	}
+	for (const [key, message] of Object.entries(loraErrors(form)) as [keyof JobForm, string][]) errors[key] ??= message;
+	if (!parsed.success || Object.keys(errors).length > 0) return { ok: false, errors };
+	const f = parsed.data;
+	const snapshot = snapshots.find((s) => s.id === f.snapshotId);
+	if (!snapshot) return { ok: false, errors: { snapshotId: 'pick a snapshot from the list' } };
+	return {
+		ok: true,
+		input: {
+			name: f.name,
+			objective: f.objective,
+			baseModel: f.baseModel,
+			snapshot: { id: snapshot.id, contentHash: snapshot.content_hash },
+			mode: f.mode === 'full' ? { kind: 'full' } : { kind: 'lora', rank: f.rank!, alpha: f.alpha!, targets: f.targets.split(/[\s,]+/).filter(Boolean) },
+			hyper: {
+				lr: f.lr,
+				innerSteps: f.innerSteps,
+				batchTokens: f.batchTokens,
+				outerLr: f.outerLr,
+				outerMomentum: f.outerMomentum,
+				clip: f.clip,
+				weightDecay: f.weightDecay,
+				leaseSeconds: f.leaseSeconds,
+				roundSeconds: f.roundSeconds,
+				validationFraction: f.validationFraction,
+				validationExamples: f.validationExamples
+			},
+			rounds: f.rounds,
+			workersPerRound: f.workersPerRound
+		}
+	};
+}
