@@ -17,6 +17,8 @@ const config = {
 			serviceWorker: 'web/service-worker'
 		},
 		serviceWorker: { register: false },
+		// Absolute asset URLs: the service worker's fallback document works at any depth.
+		paths: { relative: false },
 		typescript: {
 			config(tsconfig) {
 				tsconfig.include.push(

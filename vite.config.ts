@@ -63,10 +63,14 @@ export default defineConfig({
 				skipWaiting: false,
 				// The shell and small assets are precached; ML code (lazy chunks), models and wasm are not.
 				globPatterns: ['client/**/*.{js,css,html,ico,png,svg,webmanifest}', 'prerendered/**/*.html'],
-				globIgnores: ['**/models/**', '**/*.wasm'],
+				// Worker chunks (the engines, web-llm's 6 MB among them) are cached at run time, never precached.
+				globIgnores: ['**/models/**', '**/*.wasm', '**/_app/immutable/workers/**'],
 				manifestTransforms: [async (entries) => precacheEntries(entries)],
 				maximumFileSizeToCacheInBytes: 512 * 1024,
 				navigateFallback: '/',
+				// `/tasks/rank_assistant_replies?task=…` is the precached page `/tasks/rank_assistant_replies`:
+				// query strings carry app state, never a different document.
+				ignoreURLParametersMatching: [/.*/],
 				navigateFallbackDenylist: [/^\/api\//],
 				runtimeCaching: [
 					{
@@ -83,5 +87,8 @@ export default defineConfig({
 		target: 'es2022',
 		chunkSizeWarningLimit: 1024
 	},
+	// Module workers, so the engine worker's dynamic imports (Transformers.js, WebLLM) stay
+	// separate chunks loaded on first use instead of being inlined into the worker.
+	worker: { format: 'es' },
 	server: { fs: { allow: ['kernels', 'server'] } }
 });

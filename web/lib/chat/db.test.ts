@@ -1,6 +1,6 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ChatDb, activate, addMessage, chatMessages, createChat, deleteChat, listChats, settleInterrupted, updateMessage } from './db';
+import { ChatDb, activate, addMessage, chatMessages, createChat, deleteChat, listChats, rateMessage, recordShare, settleInterrupted, updateMessage } from './db';
 import { threadTo } from './tree';
 
 let db: ChatDb;
@@ -34,5 +34,20 @@ describe('chat store', () => {
 		await deleteChat(db, a.id);
 		expect(await chatMessages(db, a.id)).toEqual([]);
 		expect((await listChats(db)).map((c) => c.id)).toEqual([b.id]);
+	});
+
+	it('keeps thumbs on a reply (toggled off again) and the branches shared', async () => {
+		const chat = await createChat(db);
+		const u = await addMessage(db, { chatId: chat.id, parentId: null, role: 'user', content: 'Hi', state: 'manual' });
+		const a = await addMessage(db, { chatId: chat.id, parentId: u.id, role: 'assistant', content: 'Yo', state: 'complete' });
+		await rateMessage(db, a.id, 'down');
+		expect((await db.messages.get(a.id))!.rating).toBe('down');
+		await rateMessage(db, a.id, null);
+		expect('rating' in (await db.messages.get(a.id))!).toBe(false);
+
+		await recordShare(db, chat.id, { leafId: a.id, messageTreeId: 't1', lang: 'sv', at: 1 });
+		const shares = await recordShare(db, chat.id, { leafId: a.id, messageTreeId: 't1', lang: 'sv', at: 2 });
+		expect(shares).toEqual([{ leafId: a.id, messageTreeId: 't1', lang: 'sv', at: 2 }]);
+		expect((await db.chats.get(chat.id))!.shares).toEqual(shares);
 	});
 });

@@ -19,7 +19,21 @@ export interface Chat {
 	activeLeafId: string | null;
 	createdAt: number;
 	updatedAt: number;
+	/** Branches of this chat shared with the community (share.ts), oldest first. */
+	shares?: ChatShare[];
 }
+
+/** One branch of a chat submitted to the server as a new conversation tree. */
+export interface ChatShare {
+	/** The leaf of the shared branch. */
+	leafId: string;
+	messageTreeId: string;
+	lang: string;
+	at: number;
+}
+
+/** The user's verdict on an assistant reply; kept on this device only. */
+export type Rating = 'up' | 'down';
 
 /**
  * manual: written by the user; streaming: being generated (or interrupted by a reload);
@@ -37,7 +51,21 @@ export interface ChatMessage {
 	state: MessageState;
 	error?: string;
 	model?: string;
+	/** Thumbs up or down from the user (assistant replies). */
+	rating?: Rating;
+	/** How fast the last generation into this reply ran (as seen by the page). */
+	timing?: ReplyTiming;
 	createdAt: number;
+}
+
+/** Speed of one generation: request → first token, and the tokens after it. */
+export interface ReplyTiming {
+	/** ms from the request to the first text chunk (prompt processing + first token + messaging). */
+	firstTokenMs: number;
+	/** Tokens generated (the engine's `usage.completion_tokens`). */
+	tokens: number;
+	/** ms from the first to the last text chunk. */
+	decodeMs: number;
 }
 
 export class ChatDb extends Dexie {
@@ -112,8 +140,23 @@ export async function addMessage(db: ChatDb, m: Pick<ChatMessage, 'chatId' | 'pa
 	return message;
 }
 
-export async function updateMessage(db: ChatDb, id: string, changes: Partial<Pick<ChatMessage, 'content' | 'state' | 'error'>>): Promise<void> {
+export async function updateMessage(db: ChatDb, id: string, changes: Partial<Pick<ChatMessage, 'content' | 'state' | 'error' | 'timing'>>): Promise<void> {
 	await db.messages.update(id, changes);
+}
+
+/** Sets (or with null clears) the user's thumbs on a reply. */
+export async function rateMessage(db: ChatDb, id: string, rating: Rating | null): Promise<void> {
+	await db.messages.update(id, { rating: rating ?? undefined });
+}
+
+/** Remembers that a branch was shared; returns the chat's shares. */
+export async function recordShare(db: ChatDb, chatId: string, share: ChatShare): Promise<ChatShare[]> {
+	return db.transaction('rw', db.chats, async () => {
+		const chat = await db.chats.get(chatId);
+		const shares = [...(chat?.shares ?? []).filter((s) => s.leafId !== share.leafId), share];
+		await db.chats.update(chatId, { shares });
+		return shares;
+	});
 }
 
 /** Shows the thread through `messageId` (its newest descendants). */

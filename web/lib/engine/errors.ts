@@ -60,6 +60,13 @@ export function deserializeError(s: SerializedError): EngineError {
 }
 
 const OOM = /out of memory|outofmemory|allocation failed|failed to allocate|memory limit/i;
+/**
+ * What WebGPU calls fail with once the device is gone, before `device.lost` has resolved: Chromium's
+ * wire client after a GPU process crash ("A valid external Instance reference no longer exists"),
+ * Dawn's "Device is lost" / "device was lost", a destroyed device.
+ */
+const LOST = /instance reference no longer exists|device (is |was )?lost|lost device|device (is |was )?destroyed/i;
+const DEVICE_LOST_MESSAGE = 'The GPU was reset (device lost). Your chat is saved; reload the model or the page to continue.';
 
 /** Maps anything thrown by the kernels or the platform to an {@link EngineError}. */
 export function toEngineError(e: unknown): EngineError {
@@ -67,12 +74,10 @@ export function toEngineError(e: unknown): EngineError {
 	const name = (e as { name?: string } | null)?.name ?? '';
 	const code = (e as { code?: unknown } | null)?.code;
 	const message = e instanceof Error ? e.message : String(e);
+	if ((name === 'GpuError' && code === 'device-lost') || LOST.test(message)) return new EngineError('device-lost', DEVICE_LOST_MESSAGE);
 	if (name === 'GpuError') {
 		if (code === 'no-webgpu' || code === 'no-adapter') {
 			return new EngineError('no-webgpu', `This browser cannot run models on the GPU: ${message} Try Chrome or Edge 113+ with hardware acceleration on.`);
-		}
-		if (code === 'device-lost') {
-			return new EngineError('device-lost', 'The GPU was reset (device lost). Your chat is saved; reload the model or the page to continue.');
 		}
 		if (code === 'limit-exceeded' || code === 'missing-feature') {
 			return new EngineError('out-of-memory', `This device cannot hold this model: ${message} Choose a smaller model.`);

@@ -10,4 +10,5 @@
 export { WorkerEngine } from './worker-client';
 export { EngineError, toEngineError, type EngineErrorCode, type EngineRemedy } from './errors';
 export { OASIS_MODELS, DEFAULT_MODEL } from './models';
+export { CATALOGUE, findModel, type ModelEntry, type EngineKind } from './catalogue';
 export type * from './types';

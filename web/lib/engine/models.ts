@@ -1,21 +1,8 @@
-/** Models our own engine can load. Only the bundled one for now; the Models page adds more. */
-export interface OasisModelEntry {
-	id: string;
-	name: string;
-	/** URL prefix of a Hugging Face folder. */
-	url: string;
-	maxSeq: number;
-	note: string;
-}
+/** Models our own engine (the project's kernels) can load: the catalogue's `oasis` entries. */
+import { CATALOGUE, DEFAULT_MODEL, type ModelEntry } from './catalogue';
 
-export const OASIS_MODELS: readonly OasisModelEntry[] = [
-	{
-		id: 'oasis-tiny',
-		name: 'Oasis tiny (bundled, 3.7 MB)',
-		url: '/models/oasis-tiny/',
-		maxSeq: 2048,
-		note: 'Random weights for testing: it answers in gibberish.'
-	}
-];
+export type OasisModelEntry = ModelEntry & { engine: 'oasis'; url: string };
 
-export const DEFAULT_MODEL = 'oasis-tiny';
+export const OASIS_MODELS: readonly OasisModelEntry[] = CATALOGUE.filter((m): m is OasisModelEntry => m.engine === 'oasis' && typeof m.url === 'string');
+
+export { DEFAULT_MODEL };

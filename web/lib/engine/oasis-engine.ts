@@ -7,6 +7,7 @@ import { LlamaModel, openModel, type ModelFiles } from '../../../kernels/models/
 import { AsyncQueue } from './async-queue';
 import { EngineError, toEngineError } from './errors';
 import { cachedModelSource } from './model-source';
+import { storedModel } from './download/source';
 import { OASIS_MODELS } from './models';
 import { makeChunk } from './protocol';
 import type { ChatCompletionChunk, ChatCompletionMessage, ChatCompletionRequest, Engine, EngineInfo, ProgressCallback, RequestOptions } from './types';
@@ -47,7 +48,9 @@ export class OasisEngine implements Engine {
 	}
 
 	async load(modelId: string, onProgress?: ProgressCallback): Promise<EngineInfo> {
-		const entry = OASIS_MODELS.find((m) => m.id === modelId);
+		// A model downloaded on the Models page is read from the store (OPFS), with no network.
+		const stored = await storedModel(modelId).catch(() => null);
+		const entry = OASIS_MODELS.find((m) => m.id === modelId) ?? (stored?.manifest.entry.engine === 'oasis' ? stored.manifest.entry : undefined);
 		if (!entry) throw new EngineError('model-load', `Unknown model '${modelId}'. Pick one from the list.`);
 		const t0 = performance.now();
 		try {
@@ -56,7 +59,7 @@ export class OasisEngine implements Engine {
 				onProgress?.({ progress: 0, text: 'Starting the GPU…' });
 				const ctx = await this.context();
 				onProgress?.({ progress: 0.05, text: 'Reading the model…' });
-				const files = await openModel(cachedModelSource(entry.url, (url) => onProgress?.({ progress: 0.1, text: `Fetching ${url.split('/').pop()}…` })));
+				const files = await openModel(stored?.source ?? cachedModelSource(entry.url, (url) => onProgress?.({ progress: 0.1, text: `Fetching ${url.split('/').pop()}…` })));
 				if (!files.tokenizer) throw new EngineError('model-load', `${entry.name} has no tokenizer.json.`);
 				const model = await LlamaModel.load(ctx, files, {
 					quant: 'none',

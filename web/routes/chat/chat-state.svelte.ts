@@ -3,8 +3,9 @@
  * and generation through the engine worker (loaded on first use with a dynamic import, so the
  * ML code is neither in the shell nor in the precache).
  */
-import { addMessage, activate, chatDb, chatMessages, createChat, deleteChat, listChats, settleInterrupted, updateChat, updateMessage, type Chat, type ChatMessage } from '$lib/chat/db';
+import { addMessage, activate, chatDb, chatMessages, createChat, deleteChat, listChats, rateMessage, recordShare, settleInterrupted, updateChat, updateMessage, type Chat, type ChatMessage, type ChatShare, type Rating, type ReplyTiming } from '$lib/chat/db';
 import { samplingFor } from '$lib/chat/presets';
+import { smallerModel } from '$lib/chat/recovery';
 import { resolveLeaf, switchSibling, threadTo } from '$lib/chat/tree';
 import type { ChatCompletionMessage, Engine, EngineInfo } from '$lib/engine/types';
 
@@ -12,6 +13,8 @@ export interface EngineProblem {
 	code: string;
 	message: string;
 	remedy: 'reload' | 'smaller-model' | 'retry' | 'none';
+	/** For out-of-memory: a smaller catalogue model this device can run, if there is one. */
+	smaller?: { id: string; name: string };
 }
 
 type EngineHandle = Engine & { dispose(): void };
@@ -91,7 +94,9 @@ export class ChatState {
 
 	/** Starts the worker and loads the chat's model (once). */
 	ensureEngine(): Promise<EngineHandle> {
-		if (this.engine && this.engineState === 'ready') return Promise.resolve(this.engine);
+		// Ready with this chat's model (a chat without one uses the default, whatever is loaded).
+		const wanted = this.chat?.modelId;
+		if (this.engine && this.engineState === 'ready' && (!wanted || this.engineInfo?.modelId === wanted)) return Promise.resolve(this.engine);
 		if (this.loading) return this.loading;
 		this.engineState = 'loading';
 		this.problem = null;
@@ -106,15 +111,47 @@ export class ChatState {
 				this.engineState = 'ready';
 				return this.engine;
 			} catch (e) {
-				engineModule = null;
+				await this.fail(e);
 				this.engineState = 'error';
-				this.problem = problemOf(e);
+				// A chunk that failed to import (offline before first use) is tried again next time.
+				if (!(await engineModule?.then(() => true, () => false))) engineModule = null;
 				throw e;
 			} finally {
 				this.loading = null;
 			}
 		})();
 		return this.loading;
+	}
+
+	/**
+	 * Records a failure so the page can offer a way on: out of memory offers a smaller model when
+	 * the catalogue has one this device can run (else a reload), a lost device or a crashed worker
+	 * drops the worker so the next load starts a fresh one with a new GPU device.
+	 */
+	private async fail(e: unknown): Promise<EngineProblem> {
+		const p = problemOf(e);
+		if (p.code === 'device-lost' || p.code === 'worker-crashed') {
+			this.engine?.dispose();
+			this.engine = null;
+		}
+		if (p.code !== 'busy' && p.code !== 'bad-request') this.engineState = 'error';
+		if (p.code === 'out-of-memory') {
+			const mod = await engineModule?.catch(() => null);
+			const caps = { webgpu: typeof navigator !== 'undefined' && 'gpu' in navigator, f16: this.engineInfo?.f16 ?? false };
+			const m = mod ? smallerModel(mod.CATALOGUE, this.chat?.modelId ?? mod.DEFAULT_MODEL, caps) : null;
+			if (m) p.smaller = { id: m.id, name: m.name };
+			else p.remedy = 'reload';
+		}
+		this.problem = p;
+		return p;
+	}
+
+	/** Moves the open chat to another model and loads it (the smaller-model remedy). */
+	async switchModel(modelId: string): Promise<void> {
+		if (!this.chat || this.generating) return;
+		this.chat = { ...this.chat, modelId };
+		await updateChat(this.db, this.chat.id, { modelId });
+		await this.restartEngine();
 	}
 
 	/** Starts a fresh worker (after a lost device or a crash). */
@@ -180,6 +217,23 @@ export class ChatState {
 		this.chat = { ...this.chat, activeLeafId: leaf };
 	}
 
+	/** Thumbs on a reply; choosing the pressed one again clears it. Kept in IndexedDB with the chat. */
+	async rate(id: string, rating: Rating): Promise<void> {
+		const m = this.messages.find((x) => x.id === id);
+		if (!m || m.role !== 'assistant') return;
+		const next = m.rating === rating ? null : rating;
+		// Stored first, so a pressed button on screen is a rating on disk.
+		await rateMessage(this.db, id, next);
+		this.setLocal(id, { rating: next ?? undefined });
+	}
+
+	/** Remembers that a branch of the open chat was shared. */
+	async markShared(share: ChatShare): Promise<void> {
+		if (!this.chat) return;
+		const shares = await recordShare(this.db, this.chat.id, $state.snapshot(share));
+		this.chat = { ...this.chat, shares };
+	}
+
 	stop(): void {
 		this.abort?.abort();
 	}
@@ -200,11 +254,18 @@ export class ChatState {
 		this.setLocal(id, { state: 'streaming', error: undefined });
 		try {
 			const engine = await this.ensureEngine();
+			const t0 = performance.now();
+			let tFirst = 0;
+			let tLast = 0;
+			let tokens = 0;
 			const chunks = await engine.chat.completions.create({ messages, stream: true, ...sampling, continue_final_message: !!prefix }, { signal: this.abort.signal });
 			let finish: ChatMessage['state'] = 'complete';
 			for await (const c of chunks) {
 				const choice = c.choices[0];
+				if (c.usage) tokens = c.usage.completion_tokens;
 				if (choice?.delta.content) {
+					tLast = performance.now();
+					tFirst ||= tLast;
 					content += choice.delta.content;
 					this.setLocal(id, { content });
 					if (performance.now() - lastSave > SAVE_EVERY_MS) {
@@ -214,13 +275,12 @@ export class ChatState {
 				}
 				if (choice?.finish_reason) finish = choice.finish_reason === 'abort' ? 'aborted' : choice.finish_reason === 'length' ? 'length' : 'complete';
 			}
-			await updateMessage(this.db, id, { content, state: finish });
-			this.setLocal(id, { content, state: finish });
+			const timing: ReplyTiming | undefined = tFirst ? { firstTokenMs: tFirst - t0, tokens, decodeMs: tLast - tFirst } : undefined;
+			await updateMessage(this.db, id, { content, state: finish, timing });
+			this.setLocal(id, { content, state: finish, timing });
 		} catch (e) {
 			// The chat is kept: the partial reply stays, marked with what went wrong.
-			const p = problemOf(e);
-			this.problem = p;
-			if (p.code === 'device-lost' || p.code === 'worker-crashed' || p.code === 'not-loaded') this.engineState = 'error';
+			const p = await this.fail(e);
 			await updateMessage(this.db, id, { content, state: 'error', error: p.message });
 			this.setLocal(id, { content, state: 'error', error: p.message });
 		} finally {
