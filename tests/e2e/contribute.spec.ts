@@ -151,67 +151,109 @@ test('one volunteer writes a prompt (draft kept across a reload), another labels
 	await bob.close();
 });
 
-test('on a phone, labelling offline from the stock reaches the server exactly once after reopening', async ({ browser, playwright, baseURL }) => {
-	// Another volunteer writes six prompts for the stock.
-	const writer = await playwright.request.newContext({ baseURL });
-	await trpc(writer, 'auth.devLogin', { name: 'Writer' });
-	for (let i = 0; i < 6; i++) {
-		const task = await trpc<{ id: string }>(writer, 'tasks.request', { type: 'initial_prompt', lang: 'en' });
-		await trpc(writer, 'tasks.ack', { taskId: task.id, frontendMessageId: `w-${i}` });
-		await trpc(writer, 'tasks.submitReply', { taskId: task.id, clientId: `w-${i}`, text: `Prompt number ${i}: explain topic ${i} simply.` });
-	}
-
-	const phone = await newPhone(browser);
-	let page = await phone.newPage();
-	await devLogin(page, 'Carol');
-	await expect(page.getByTestId('stock')).toContainText('5 tasks are kept on this device');
-	await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, { timeout: 30_000 });
-	await expectNoHorizontalScroll(page);
-
-	// The messages in the stock, and their review counts before.
-	const stocked = await page.evaluate(
-		() =>
-			new Promise<string[]>((resolve, reject) => {
-				const open = indexedDB.open('oasis');
-				open.onerror = () => reject(open.error);
-				open.onsuccess = () => {
-					const req = open.result.transaction('stock').objectStore('stock').getAll();
-					req.onsuccess = () => resolve(req.result.map((t: { payload: { messageId: string } }) => t.payload.messageId));
-				};
-			})
+test('on a phone, 5 ranking and labelling tasks done offline reach the server exactly once after reopening', async ({ browser, playwright, baseURL }) => {
+	// In Finnish, so the English queue other specs use stays as they expect. Small tree-manager
+	// settings so two trees reach ranking quickly (restored at the end).
+	const lang = 'fi';
+	const admin = await playwright.request.newContext({ baseURL });
+	await trpc(admin, 'auth.devLogin', { name: 'Admin', role: 'admin' });
+	await trpc(admin, 'moderation.updateTreeSettings', { changes: { goal_tree_size: 3, num_reviews_initial_prompt: 1, num_reviews_reply: 1, num_required_rankings: 1 } });
+	const people = await Promise.all(
+		['Fia', 'Fred', 'Frida'].map(async (name) => {
+			const r = await playwright.request.newContext({ baseURL });
+			await trpc(r, 'auth.devLogin', { name });
+			return r;
+		})
 	);
-	expect(new Set(stocked).size).toBe(5);
-	const before = new Map<string, number>();
-	for (const id of stocked) before.set(id, (await trpc<{ reviewCount: number }>(writer, 'messages.get', { id }, 'query')).reviewCount);
+	const phone = await newPhone(browser);
+	try {
+		const [fia, fred, frida] = people;
+		let n = 0;
+		type Task = { id: string; payload: { messageId?: string; validLabels?: string[] } };
+		const take = async (r: APIRequestContext, type: string) => {
+			const task = await trpc<Task>(r, 'tasks.request', { type, lang });
+			await trpc(r, 'tasks.ack', { taskId: task.id, frontendMessageId: `fi-${++n}` });
+			return task;
+		};
+		const write = async (r: APIRequestContext, type: string, text: string) => {
+			const task = await take(r, type);
+			return (await trpc<{ messageId: string }>(r, 'tasks.submitReply', { taskId: task.id, clientId: `fi-${n}`, text })).messageId;
+		};
+		const label = async (r: APIRequestContext, type: string) => {
+			const task = await take(r, type);
+			const labels = Object.fromEntries((task.payload.validLabels ?? []).map((name) => [name, 0]));
+			await trpc(r, 'tasks.submitLabels', { taskId: task.id, clientId: `fi-${n}`, messageId: task.payload.messageId, labels });
+		};
 
-	await phone.setOffline(true);
-	await page.getByRole('link', { name: 'Contribute' }).tap();
-	for (let i = 0; i < 5; i++) {
-		await expect(page.getByRole('heading', { name: /Label an? / })).toBeVisible();
-		await page.getByRole('group', { name: /Is this spam/ }).getByText('No', { exact: true }).tap();
-		await page.getByRole('button', { name: 'Send labels' }).tap();
-		await expect(page.getByTestId('outcome')).toContainText('Saved on this device');
-		if (i < 4) await page.getByRole('button', { name: 'Next task' }).tap();
-	}
-	await page.getByRole('link', { name: 'Dashboard', exact: true }).first().tap();
-	await expect(page.getByTestId('outbox-pending')).toContainText('5 answers are waiting to be sent');
+		// Two trees waiting for a ranking, built one at a time through the API.
+		const trees: string[] = [];
+		for (const topic of ['sauna', 'järvi']) {
+			const root = await write(fia, 'initial_prompt', `Kerro minulle jotain sanasta ${topic}.`);
+			await label(fred, 'label_initial_prompt');
+			await write(fred, 'assistant_reply', `${topic}: ensimmäinen vastaus.`);
+			await write(frida, 'assistant_reply', `${topic}: toinen vastaus.`);
+			await label(fia, 'label_assistant_reply');
+			await label(fia, 'label_assistant_reply');
+			const tree = await trpc<{ id: string; state: string }>(admin, 'messages.tree', { id: root }, 'query');
+			expect(tree.state).toBe('ranking');
+			trees.push(root);
+		}
+		// Three prompts waiting for labels.
+		const prompts: string[] = [];
+		for (let i = 0; i < 3; i++) prompts.push(await write(fia, 'initial_prompt', `Kysymys ${i}: miten keitetään puuroa?`));
 
-	// Close the app, come back online, open it again.
-	await page.close();
-	await phone.setOffline(false);
-	page = await phone.newPage();
-	await page.goto('/dashboard');
-	await expect(page.getByTestId('outbox-empty')).toBeVisible();
-	await expect(page.getByTestId('outbox-sent')).toContainText('5 sent');
-	// Flushing again sends nothing twice.
-	await page.reload();
-	await expect(page.getByTestId('outbox-sent')).toContainText('5 sent');
-	for (const id of stocked) {
-		const after = (await trpc<{ reviewCount: number }>(writer, 'messages.get', { id }, 'query')).reviewCount;
-		expect(after, id).toBe((before.get(id) ?? 0) + 1);
+		// Eve reads Finnish: her phone stocks two rankings and three labelling tasks online.
+		let page = await phone.newPage();
+		await trpc(page.request, 'auth.devLogin', { name: 'Eve' });
+		await trpc(page.request, 'auth.updateSettings', { language: lang });
+		await page.goto('/dashboard');
+		await expect(page.getByTestId('stock')).toContainText('5 tasks are kept on this device');
+		await page.waitForFunction(() => navigator.serviceWorker?.controller !== null, undefined, { timeout: 30_000 });
+		await expectNoHorizontalScroll(page);
+
+		await phone.setOffline(true);
+		await page.getByRole('link', { name: 'Contribute' }).tap();
+		const kinds: string[] = [];
+		for (let i = 0; i < 5; i++) {
+			const send = page.getByRole('button', { name: /^Send (ranking|labels)$/ });
+			await expect(send).toBeVisible();
+			if ((await send.innerText()).includes('ranking')) {
+				kinds.push('rank');
+				await expect(page.getByRole('list', { name: 'Replies, best first' }).locator(':scope > li')).toHaveCount(2);
+			} else {
+				kinds.push('label');
+				await page.getByRole('group', { name: /Is this spam/ }).getByText('No', { exact: true }).tap();
+			}
+			await send.tap();
+			await expect(page.getByTestId('outcome')).toContainText('Saved on this device');
+			if (i < 4) await page.getByRole('button', { name: 'Next task' }).tap();
+		}
+		expect(kinds.sort()).toEqual(['label', 'label', 'label', 'rank', 'rank']);
+		await page.getByRole('link', { name: 'Dashboard', exact: true }).first().tap();
+		await expect(page.getByTestId('outbox-pending')).toContainText('5 answers are waiting to be sent');
+
+		// Close the app, come back online, open it again.
+		await page.close();
+		await phone.setOffline(false);
+		page = await phone.newPage();
+		await page.goto('/dashboard');
+		await expect(page.getByTestId('outbox-empty')).toBeVisible();
+		await expect(page.getByTestId('outbox-sent')).toContainText('5 sent');
+		// Flushing again sends nothing twice.
+		await page.reload();
+		await expect(page.getByTestId('outbox-sent')).toContainText('5 sent');
+		for (const id of prompts) expect((await trpc<{ reviewCount: number }>(admin, 'messages.get', { id }, 'query')).reviewCount, id).toBe(1);
+		for (const id of trees) {
+			const tree = await trpc<{ state: string; messages: { rank: number | null; parentId: string | null }[] }>(admin, 'messages.tree', { id }, 'query');
+			expect(tree.state).toBe('ready_for_export');
+			expect(tree.messages.filter((m) => m.parentId !== null).map((m) => m.rank).sort()).toEqual([0, 1]);
+		}
+	} finally {
+		await trpc(admin, 'moderation.updateTreeSettings', { changes: {}, reset: true });
+		for (const r of people) await r.dispose();
+		await admin.dispose();
+		await phone.close();
 	}
-	await writer.dispose();
-	await phone.close();
 });
 
 test('volunteers take one tree from prompt to ready for export in the UI; the ranking is done offline by touch', async ({ browser, playwright, baseURL }) => {
