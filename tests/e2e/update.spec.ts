@@ -45,6 +45,7 @@ test('a new service worker version is offered with "reload", and taking it reloa
 		await stop(server);
 		const sw = join(dir, 'client', 'sw.js');
 		writeFileSync(sw, `${readFileSync(sw, 'utf8')}\n// next release\n`);
+		for (const ext of ['.gz', '.br']) rmSync(sw + ext, { force: true }); // precompressed copies of the old bytes
 		server = await serve(dir, join(dbDir, 'db.sqlite'));
 		await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
 
