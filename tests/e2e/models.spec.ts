@@ -94,6 +94,8 @@ test('download with progress, resume after a cut and a reload, refetch a corrupt
 	const requestsBefore = server.requests.length;
 	await page.keyboard.press('Enter');
 	await expect(card.getByTestId('try-status')).toContainText('Model ready: loaded from this device', { timeout: 45_000 });
+	// It ran in the engine worker (the one the chat uses), which found the model in the store.
+	expect(page.workers().some((w) => w.url().includes('engine.worker'))).toBe(true);
 	expect(blocked).toBe(0);
 	expect(server.requests.length).toBe(requestsBefore);
 

@@ -3,6 +3,8 @@
  * (worker-client.ts), so generation never blocks the UI thread. A RouterEngine hands each model to
  * its backend: our kernels, Transformers.js (ONNX) or WebLLM (imported on first use).
  */
+import { findModel, type ModelEntry } from './catalogue';
+import { storedModel } from './download/source';
 import { OasisEngine } from './oasis-engine';
 import { RouterEngine } from './router-engine';
 import { ORT_WASM_PATHS } from './transformers/ort-assets';
@@ -15,6 +17,8 @@ const gpu = scope.navigator.gpu;
 serveEngine(
 	scope,
 	new RouterEngine({
+		// The catalogue, then models downloaded to this device (their entry is saved with the files).
+		find: async (id) => findModel(id) ?? ((await storedModel(id).catch(() => null))?.manifest.entry as ModelEntry | undefined),
 		backends: {
 			oasis: () => new OasisEngine({ gpu }),
 			transformers: () => new TransformersEngine({ gpu, wasmPaths: ORT_WASM_PATHS }),

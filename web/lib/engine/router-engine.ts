@@ -12,8 +12,8 @@ export type EngineFactories = { [K in EngineKind]?: () => Engine | Promise<Engin
 
 export interface RouterEngineOptions {
 	backends: EngineFactories;
-	/** The catalogue lookup (tests pass their own). */
-	find?: (id: string) => ModelEntry | undefined;
+	/** The catalogue lookup (the worker adds downloaded models; tests pass their own). */
+	find?: (id: string) => ModelEntry | undefined | Promise<ModelEntry | undefined>;
 }
 
 const NAMES: Record<EngineKind, string> = { oasis: 'Oasis kernels', transformers: 'Transformers.js', webllm: 'WebLLM' };
@@ -41,7 +41,7 @@ export class RouterEngine implements Engine {
 
 	load(modelId: string, onProgress?: ProgressCallback): Promise<EngineInfo> {
 		const run = async () => {
-			const entry = (this.options.find ?? findModel)(modelId);
+			const entry = await (this.options.find ?? findModel)(modelId);
 			if (!entry) throw new EngineError('model-load', `Unknown model '${modelId}'. Pick one from the list.`);
 			let engine: Engine;
 			try {
