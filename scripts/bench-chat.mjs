@@ -17,12 +17,10 @@
 //          --node-default (also run Node on its usual adapter, e.g. lavapipe, for reference)
 // Only 127.0.0.1 is contacted; the server, browser and temp folder are removed at the end.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ensureBuild, log, root } from './lib.mjs';
+import { ensureBuild, log, root, startBuiltServer } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -98,43 +96,7 @@ async function cleanup() {
 }
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = createServer();
-		s.unref();
-		s.on('error', reject);
-		s.listen(0, '127.0.0.1', () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
-	});
-}
-
-async function startServer(dir) {
-	const port = await freePort();
-	const data = mkdtempSync(join(tmpdir(), 'oasis-bench-chat-'));
-	cleanups.push(async () => rmSync(data, { recursive: true, force: true }));
-	const child = spawn(process.execPath, ['build/index.js'], {
-		cwd: dir,
-		env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(data, 'bench.db')}`, OASIS_DEV_LOGIN: '1' },
-		stdio: ['ignore', 'ignore', 'inherit']
-	});
-	cleanups.push(
-		() =>
-			new Promise((resolve) => {
-				if (child.exitCode !== null) return resolve();
-				child.once('exit', resolve);
-				child.kill('SIGTERM');
-			})
-	);
-	const base = `http://127.0.0.1:${port}`;
-	for (const t0 = Date.now(); Date.now() - t0 < 60_000; await new Promise((r) => setTimeout(r, 250))) {
-		if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
-		const ok = await fetch(`${base}/api/trpc/system.health`).then((r) => r.ok, () => false);
-		if (ok) return base;
-	}
-	throw new Error('the server did not answer within 60 s');
-}
+const startServer = (dir) => startBuiltServer(dir, cleanups, 'bench-chat');
 
 async function browserRun(base) {
 	const { chromium } = await import('playwright');

@@ -16,13 +16,10 @@
 // Options: --no-build (use build/ as it is)  --build DIR (the build in DIR, e.g. a sandbox's)
 //          --no-lighthouse (payloads only)
 // Only 127.0.0.1 is contacted; the server, Chromium and temp folder are removed at the end.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ensureBuild, log, root } from './lib.mjs';
+import { ensureBuild, log, root, startBuiltServer } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -108,42 +105,7 @@ async function cleanup() {
 }
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = createServer();
-		s.unref();
-		s.on('error', reject);
-		s.listen(0, '127.0.0.1', () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
-	});
-}
-
-async function startServer(dir) {
-	const port = await freePort();
-	const data = mkdtempSync(join(tmpdir(), 'oasis-bench-web-'));
-	cleanups.push(async () => rmSync(data, { recursive: true, force: true }));
-	const child = spawn(process.execPath, ['build/index.js'], {
-		cwd: dir,
-		env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(data, 'bench.db')}`, OASIS_DEV_LOGIN: '1' },
-		stdio: ['ignore', 'ignore', 'inherit']
-	});
-	cleanups.push(
-		() =>
-			new Promise((resolve) => {
-				if (child.exitCode !== null) return resolve();
-				child.once('exit', resolve);
-				child.kill('SIGTERM');
-			})
-	);
-	const base = `http://127.0.0.1:${port}`;
-	for (const t0 = Date.now(); Date.now() - t0 < 60_000; await new Promise((r) => setTimeout(r, 250))) {
-		if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
-		if (await fetch(`${base}/api/trpc/system.health`).then((r) => r.ok, () => false)) return base;
-	}
-	throw new Error('the server did not answer within 60 s');
-}
+const startServer = (dir) => startBuiltServer(dir, cleanups, 'bench-web');
 
 /** Signs a volunteer in through the dev login; returns the session cookie. */
 async function devSession(base) {

@@ -2,7 +2,9 @@
 // before `npm ci` has installed anything.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -83,4 +85,46 @@ export async function ensureBuild({ force = false } = {}) {
 		process.exit(code);
 	}
 	writeFileSync(buildStamp, want);
+}
+
+/** A free TCP port on the loopback interface. */
+export function freePort() {
+	return new Promise((resolve, reject) => {
+		const srv = createServer();
+		srv.once('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const { port } = srv.address();
+			srv.close(() => resolve(port));
+		});
+	});
+}
+
+/**
+ * Serves the build in `dir` (`node build/index.js`) on a free loopback port with a throwaway
+ * SQLite database and the development login; pushes its stop and clean-up onto `cleanups`.
+ * Resolves to the base URL once the API answers.
+ */
+export async function startBuiltServer(dir, cleanups, tag) {
+	const port = await freePort();
+	const data = mkdtempSync(join(tmpdir(), `oasis-${tag}-`));
+	cleanups.push(async () => rmSync(data, { recursive: true, force: true }));
+	const child = spawn(process.execPath, ['build/index.js'], {
+		cwd: dir,
+		env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(data, 'bench.db')}`, OASIS_DEV_LOGIN: '1' },
+		stdio: ['ignore', 'ignore', 'inherit']
+	});
+	cleanups.push(
+		() =>
+			new Promise((resolve) => {
+				if (child.exitCode !== null) return resolve();
+				child.once('exit', resolve);
+				child.kill('SIGTERM');
+			})
+	);
+	const base = `http://127.0.0.1:${port}`;
+	for (const t0 = Date.now(); Date.now() - t0 < 60_000; await new Promise((r) => setTimeout(r, 250))) {
+		if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
+		if (await fetch(`${base}/api/trpc/system.health`).then((r) => r.ok, () => false)) return base;
+	}
+	throw new Error('the server did not answer within 60 s');
 }

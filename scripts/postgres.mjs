@@ -1,22 +1,12 @@
 // A throwaway PostgreSQL server for the integration tests: a temporary data directory, a free
 // loopback port, run as an unprivileged user (PostgreSQL refuses root), stopped afterwards.
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { log, runSync } from './lib.mjs';
+import { freePort, log, runSync } from './lib.mjs';
 import { postgresBin } from './setup.mjs';
 
-export function freePort() {
-	return new Promise((resolve, reject) => {
-		const srv = createServer();
-		srv.once('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const { port } = srv.address();
-			srv.close(() => resolve(port));
-		});
-	});
-}
+export { freePort };
 
 function userIds(name) {
 	const r = runSync('id', ['-u', name]);
