@@ -1,30 +1,5 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
-
-async function trpc<T>(request: APIRequestContext, path: string, input: unknown): Promise<T> {
-	const res = await request.post(`/api/trpc/${path}`, { data: input, headers: { 'x-oasis-csrf': '1' } });
-	const body = await res.json();
-	expect(res.ok(), `${path}: ${JSON.stringify(body)}`).toBe(true);
-	return body.result.data as T;
-}
-
-async function devLogin(page: Page, name: string) {
-	await page.goto('/auth/signin');
-	await page.getByLabel('Name').fill(name);
-	await page.getByRole('button', { name: 'Sign in as this name' }).click();
-	await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
-}
-
-async function expectNoSeriousA11yViolations(page: Page) {
-	const results = await new AxeBuilder({ page }).analyze();
-	const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
-}
-
-async function expectNoHorizontalScroll(page: Page) {
-	const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-	expect(overflow).toBeLessThanOrEqual(0);
-}
+import { expect, test } from '@playwright/test';
+import { devLogin, expectNoHorizontalScroll, expectNoSeriousA11yViolations, trpc } from './helpers';
 
 test('leaderboard, statistics and contributions on a 360 px phone', async ({ browser }) => {
 	const context = await browser.newContext({ viewport: { width: 360, height: 740 } });

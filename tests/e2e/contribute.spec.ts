@@ -1,35 +1,5 @@
 import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
-
-/** Call a tRPC procedure over HTTP as the request context's user. */
-async function trpc<T>(request: APIRequestContext, path: string, input: unknown, kind: 'query' | 'mutation' = 'mutation'): Promise<T> {
-	const url = `/api/trpc/${path}`;
-	const res =
-		kind === 'query'
-			? await request.get(`${url}?input=${encodeURIComponent(JSON.stringify(input))}`)
-			: await request.post(url, { data: input, headers: { 'x-oasis-csrf': '1' } });
-	const body = await res.json();
-	expect(res.ok(), `${path}: ${JSON.stringify(body)}`).toBe(true);
-	return body.result.data as T;
-}
-
-async function expectNoSeriousA11yViolations(page: Page) {
-	const results = await new AxeBuilder({ page }).analyze();
-	const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
-}
-
-async function expectNoHorizontalScroll(page: Page) {
-	const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-	expect(overflow).toBeLessThanOrEqual(0);
-}
-
-async function devLogin(page: Page, name: string) {
-	await page.goto('/auth/signin');
-	await page.getByLabel('Name').fill(name);
-	await page.getByRole('button', { name: 'Sign in as this name' }).click();
-	await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
-}
+import { devLogin, expectNoHorizontalScroll, expectNoSeriousA11yViolations, trpc } from './helpers';
 
 /** Take a writing task of `kind` in the UI and send `text`. */
 async function write(page: Page, kind: string, label: string, text: string) {

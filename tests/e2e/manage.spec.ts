@@ -1,36 +1,13 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type APIRequestContext } from '@playwright/test';
+import { expectNoHorizontalScroll, expectNoSeriousA11yViolations, trpc } from './helpers';
 
 // Everything here happens in German ('de'): the suites share one server, and the English task
 // queue must stay as the other specs expect it.
-
-/** Call a tRPC procedure over HTTP as the request context's user. */
-async function trpc<T>(request: APIRequestContext, path: string, input: unknown, kind: 'query' | 'mutation' = 'mutation'): Promise<T> {
-	const url = `/api/trpc/${path}`;
-	const res =
-		kind === 'query'
-			? await request.get(`${url}?input=${encodeURIComponent(JSON.stringify(input))}`)
-			: await request.post(url, { data: input, headers: { 'x-oasis-csrf': '1' } });
-	const body = await res.json();
-	expect(res.ok(), `${path}: ${JSON.stringify(body)}`).toBe(true);
-	return body.result.data as T;
-}
 
 async function writePrompt(request: APIRequestContext, lang: string, text: string, clientId: string): Promise<void> {
 	const task = await trpc<{ id: string }>(request, 'tasks.request', { type: 'initial_prompt', lang });
 	await trpc(request, 'tasks.ack', { taskId: task.id, frontendMessageId: clientId });
 	await trpc(request, 'tasks.submitReply', { taskId: task.id, clientId, text });
-}
-
-async function expectNoSeriousA11yViolations(page: Page) {
-	const results = await new AxeBuilder({ page }).analyze();
-	const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
-}
-
-async function expectNoHorizontalScroll(page: Page) {
-	const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-	expect(overflow).toBeLessThanOrEqual(0);
 }
 
 const PHONE = { viewport: { width: 360, height: 740 } };

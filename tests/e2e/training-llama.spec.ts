@@ -1,21 +1,11 @@
-import { expect, test, type APIRequestContext } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { trpc } from './helpers';
 
 // The browser worker trains the bundled Llama-family model: a moderator creates an SFT LoRA job on
 // `oasis-tiny` through the API, a volunteer's browser (Chromium, WebGPU on SwiftShader, f32) fetches
 // the model from this site, trains one unit with kernels/train LlamaTrainer in its Web Worker, and
 // the server (which tokenizes alike and measures the held-out loss on its own GPU context) accepts
 // it. Its trees are Danish ('da'), so other specs' task queues and snapshots are untouched.
-
-async function trpc<T>(request: APIRequestContext, path: string, input: unknown, kind: 'query' | 'mutation' = 'mutation'): Promise<T> {
-	const url = `/api/trpc/${path}`;
-	const res =
-		kind === 'query'
-			? await request.get(`${url}?input=${encodeURIComponent(JSON.stringify(input))}`)
-			: await request.post(url, { data: input, headers: { 'x-oasis-csrf': '1' } });
-	const body = await res.json();
-	expect(res.ok(), `${path}: ${JSON.stringify(body)}`).toBe(true);
-	return body.result.data as T;
-}
 
 const TOPICS = [
 	['Hvordan bager jeg rugbrød?', 'Lav en surdej, bland den med rugmel, kerner og vand, og bag brødet langsomt ved lav varme.'],

@@ -1,28 +1,11 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
+import { expect, test } from '@playwright/test';
+import { expectNoSeriousA11yViolations, trpc } from './helpers';
 
 // Distributed training through the web app: a moderator creates a job from the UI, a volunteer's
 // browser trains a unit in its Web Worker and the server accepts it, the job page charts the loss.
 // The job uses the server's built-in model (oasis/char-bigram; no Llama TrainingModel is registered
 // yet), trained on the CPU inside the worker. Its trees are Dutch ('nl'), so other specs' task
 // queues are untouched.
-
-async function trpc<T>(request: APIRequestContext, path: string, input: unknown, kind: 'query' | 'mutation' = 'mutation'): Promise<T> {
-	const url = `/api/trpc/${path}`;
-	const res =
-		kind === 'query'
-			? await request.get(`${url}?input=${encodeURIComponent(JSON.stringify(input))}`)
-			: await request.post(url, { data: input, headers: { 'x-oasis-csrf': '1' } });
-	const body = await res.json();
-	expect(res.ok(), `${path}: ${JSON.stringify(body)}`).toBe(true);
-	return body.result.data as T;
-}
-
-async function expectNoSeriousA11yViolations(page: Page) {
-	const results = await new AxeBuilder({ page }).analyze();
-	const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-	expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
-}
 
 const TOPICS = [
 	['Hoe bak ik een brood zonder gist?', 'Gebruik zuurdesem: meel en water, een paar dagen gevoed, en bak het deeg op hoge temperatuur.'],

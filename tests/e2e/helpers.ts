@@ -1,0 +1,36 @@
+/** Helpers shared by the end-to-end specs. */
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+
+/** Call a tRPC procedure over HTTP as the request context's user. */
+export async function trpc<T>(request: APIRequestContext, path: string, input: unknown, kind: 'query' | 'mutation' = 'mutation'): Promise<T> {
+	const url = `/api/trpc/${path}`;
+	const res =
+		kind === 'query'
+			? await request.get(`${url}?input=${encodeURIComponent(JSON.stringify(input))}`)
+			: await request.post(url, { data: input, headers: { 'x-oasis-csrf': '1' } });
+	const body = await res.json();
+	expect(res.ok(), `${path}: ${JSON.stringify(body)}`).toBe(true);
+	return body.result.data as T;
+}
+
+/** axe finds no serious or critical violations on the page. */
+export async function expectNoSeriousA11yViolations(page: Page) {
+	const results = await new AxeBuilder({ page }).analyze();
+	const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+	expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+}
+
+/** The page does not scroll sideways at its viewport width. */
+export async function expectNoHorizontalScroll(page: Page) {
+	const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+	expect(overflow).toBeLessThanOrEqual(0);
+}
+
+/** Sign in through the development login (the e2e server has OASIS_DEV_LOGIN=1). */
+export async function devLogin(page: Page, name: string) {
+	await page.goto('/auth/signin');
+	await page.getByLabel('Name').fill(name);
+	await page.getByRole('button', { name: 'Sign in as this name' }).click();
+	await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+}
