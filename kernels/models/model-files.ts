@@ -6,6 +6,7 @@
 import type { WeightData, WeightFormat } from '../gpu/tensor.js';
 import { quantizeQ4 } from '../quant/q4.js';
 import { quantizeQ8 } from '../quant/q8.js';
+import { applyAdapter } from './adapter.js';
 import { parseHfConfig, type ModelConfig } from './config.js';
 import { ModelError } from './errors.js';
 import { openGguf } from './gguf.js';
@@ -24,8 +25,15 @@ export interface ModelFiles {
 	tokenizer: ModelTokenizer | null;
 }
 
-/** Opens `source` as an HF folder, or the GGUF file `gguf` inside it. */
-export async function openModel(source: ModelSource, gguf: string | null = null): Promise<ModelFiles> {
+/** What {@link openModel} may add to the model. */
+export interface OpenOptions {
+	/** A PEFT LoRA adapter folder, merged into the weights as they are read (adapter.ts). */
+	adapter?: ModelSource | null;
+}
+
+/** Opens `source` as an HF folder, or the GGUF file `gguf` inside it (with `adapter` merged in). */
+export async function openModel(source: ModelSource, gguf: string | null = null, options: OpenOptions = {}): Promise<ModelFiles> {
+	if (options.adapter) return applyAdapter(await openModel(source, gguf), options.adapter);
 	if (gguf) return openGguf(source, gguf);
 	if (!(await source.has('config.json'))) {
 		throw new ModelError('missing-file', `${source.label}: config.json not found (expected a Hugging Face model folder or a .gguf file)`);

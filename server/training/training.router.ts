@@ -17,6 +17,7 @@ import type { Context } from '../context.js';
 import { authedProcedure, moderatorProcedure, publicProcedure, router } from '../trpc.js';
 import { toBase64, fromBase64, DeltaFormatError } from './codec.js';
 import { TrainingManager, createJobSchema, onTrainingChange, type RoundMetrics } from './manager.js';
+import { adapterVersions, finishedAdapters } from './peft.js';
 import { trainingRuntime } from './runtime.js';
 
 /** Base64 of at most 48 MiB of delta. */
@@ -111,5 +112,11 @@ export const trainingRouter = router({
 	/** Accepted tokens per user (one job or all). */
 	leaderboard: publicProcedure
 		.input(z.object({ jobId: jobId.optional(), limit: z.number().int().min(1).max(1000).default(100) }))
-		.query(({ ctx, input }) => manager(ctx).leaderboard(input.jobId, input.limit))
+		.query(({ ctx, input }) => manager(ctx).leaderboard(input.jobId, input.limit)),
+	/** A job's versions with a PEFT LoRA export (GET /api/training/jobs/{id}/adapter/v{n}/…; peft.ts). */
+	adapterVersions: publicProcedure.input(z.object({ jobId })).query(({ ctx, input }) => adapterVersions(manager(ctx), input.jobId)),
+	/** Finished LoRA jobs' newest adapters with their files' sizes and SHA-256 (the chat offers them). */
+	adapters: publicProcedure
+		.input(z.object({ baseModel: z.string().min(1).max(200).optional() }))
+		.query(({ ctx, input }) => finishedAdapters(manager(ctx), input.baseModel))
 });

@@ -71,7 +71,7 @@ test('settings: task language and leaderboard opt-out; the message browser and t
 	// The message browser finds the shared reply by language, role and text.
 	await page.getByRole('link', { name: 'Messages', exact: true }).click();
 	await expect(page.getByRole('heading', { name: 'Messages' })).toBeVisible();
-	await page.getByLabel('Language').selectOption('de');
+	await page.getByLabel('Language', { exact: true }).selectOption('de');
 	await page.getByLabel('Written as').selectOption('assistant');
 	await page.getByLabel('Text contains').fill('sauerteig');
 	await page.getByRole('button', { name: 'Show messages' }).click();

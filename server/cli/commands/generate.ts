@@ -20,6 +20,9 @@ tokenizer.json) or a .gguf file (F32, F16, BF16, Q8_0, Q4_0, Q4_K).
   --top-k K --top-p P --min-p P --typical-p P --repetition-penalty R
                             sampling filters; none is applied unless given
   --seed S                  seed of the sampling RNG (default 0)
+  --adapter DIR             merge a PEFT LoRA adapter folder (adapter_config.json and
+                            adapter_model.safetensors, e.g. a training job's export) into the
+                            weights as they load (before --quant q8/q4 quantizes them)
   --quant none|f16|q8|q4    none keeps the file's precision (default); q8/q4 quantize on load and
                             cache the result under $OASIS_CACHE_DIR or ~/.cache/oasis
   --json                    print {"ids","text","prefill_tok_s","decode_tok_s","adapter","dispatches"}
@@ -30,6 +33,8 @@ Example: npx oasis generate --model public/models/oasis-tiny --prompt "Hello" --
 /** Parsed `generate` options. */
 export interface GenerateCliOptions {
 	model: string;
+	/** A PEFT LoRA adapter folder merged at load. */
+	adapter?: string;
 	prompt?: string;
 	chat: boolean;
 	ids?: number[];
@@ -55,6 +60,7 @@ export function parseGenerateArgs(args: string[]): GenerateCliOptions {
 		strict: true,
 		options: {
 			model: { type: 'string' },
+			adapter: { type: 'string' },
 			prompt: { type: 'string' },
 			chat: { type: 'boolean', default: false },
 			ids: { type: 'string' },
@@ -96,6 +102,7 @@ export function parseGenerateArgs(args: string[]): GenerateCliOptions {
 	};
 	return {
 		model: v.model,
+		adapter: v.adapter,
 		prompt: v.prompt,
 		chat: v.chat,
 		ids,
@@ -124,12 +131,12 @@ export interface GenerateJson {
  * (which pass their own GPU context).
  */
 export async function runGenerate(o: GenerateCliOptions, ctx: GpuContext): Promise<GenerateJson> {
-	const { openModelPath } = await import('../../../kernels/models/source-node.js');
 	const { openModel } = await import('../../../kernels/models/model-files.js');
 	const { LlamaModel } = await import('../../../kernels/models/llama.js');
 	const { nodeQuantCache } = await import('../../../kernels/models/quant-cache-node.js');
+	const { openModelPath, folderSource } = await import('../../../kernels/models/source-node.js');
 	const { source, gguf } = await openModelPath(o.model);
-	const files = await openModel(source, gguf);
+	const files = await openModel(source, gguf, { adapter: o.adapter ? folderSource(o.adapter) : null });
 	const tok = files.tokenizer;
 	let prompt: number[];
 	if (o.ids) prompt = o.ids;

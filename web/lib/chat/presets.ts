@@ -1,7 +1,11 @@
 /**
  * Sampling presets of the original Open Assistant (inference server model configs; spec §5),
  * each as the fields of a chat-completions request. Variants of k50 change only its temperature.
+ * The ids are the original's names (stored with each chat); `label` is what people read, worded
+ * in the interface language each time it is read.
  */
+import { t } from '../i18n/catalogue/chat';
+
 export interface SamplingValues {
 	temperature: number;
 	top_k: number;
@@ -19,7 +23,13 @@ export const NEUTRAL: SamplingValues = { temperature: 1, top_k: 0, top_p: 1, typ
 const k50: SamplingValues = { ...NEUTRAL, top_k: 50, top_p: 0.95, temperature: 0.75, repetition_penalty: 1.2 };
 
 export const PRESETS: readonly { id: Exclude<PresetId, 'custom'>; label: string; values: SamplingValues }[] = [
-	{ id: 'k50', label: 'k50 (balanced)', values: k50 },
+	{
+		id: 'k50',
+		get label() {
+			return t('presetK50');
+		},
+		values: k50
+	},
 	{ id: 'k50-Creative', label: 'k50-Creative', values: { ...k50, temperature: 0.85 } },
 	{ id: 'k50-Precise', label: 'k50-Precise', values: { ...k50, temperature: 0.1 } },
 	{ id: 'nucleus9', label: 'nucleus9', values: { ...NEUTRAL, top_p: 0.9, temperature: 0.8 } },

@@ -11,8 +11,11 @@
  * - NOT the thumbs: the server files every shared turn under the sharer's account and refuses
  *   +1/−1 on one's own messages, so ratings stay on this device;
  * - a trailing reply that is empty (failed before any token) is left out.
+ *
+ * The plan's notes and problems are worded in the interface language when it is made.
  */
 import { z } from 'zod';
+import { t } from '../i18n/catalogue/chat';
 import type { ChatMessage } from './db';
 
 /** The longest text the server accepts per turn, in code points (server/trees/text-rules.ts). */
@@ -91,22 +94,21 @@ export function planShare(thread: readonly ChatMessage[], options: { fallbackMod
 	const last = messages.at(-1);
 	if (last?.role === 'assistant' && !last.content.trim()) {
 		messages = messages.slice(0, -1);
-		notes.push('The last reply is empty, so it is left out.');
+		notes.push(t('noteEmptyReply'));
 	}
-	if (options.systemPrompt?.trim()) notes.push('Your system prompt is not sent (conversations in the dataset have no system turns).');
-	if (messages.some((m) => m.role === 'assistant' && m.rating)) notes.push('Your thumbs up/down stay on this device: the server does not accept votes on messages you submit.');
+	if (options.systemPrompt?.trim()) notes.push(t('noteSystemPrompt'));
+	if (messages.some((m) => m.role === 'assistant' && m.rating)) notes.push(t('noteThumbs'));
 
 	const turns: SharedTurn[] = messages.map((m) =>
 		m.role === 'user' ? { role: 'prompter', text: m.content } : { role: 'assistant', text: m.content, modelName: m.model?.trim() || options.fallbackModel }
 	);
-	if (turns.length === 0) problems.push('There is nothing to share yet: write a message first.');
-	else if (turns[0].role !== 'prompter') problems.push('The conversation must start with your message.');
-	if (turns.length > MAX_TURNS) problems.push(`This branch has ${turns.length} messages; at most ${MAX_TURNS} can be shared. Start a shorter branch by editing an earlier message.`);
-	turns.forEach((t, i) => {
-		const who = t.role === 'prompter' ? 'Your message' : 'The reply';
-		if (!t.text.trim()) problems.push(`${who} #${i + 1} is empty; edit or regenerate it first.`);
-		else if (codePoints(t.text) > MAX_TURN_LENGTH) problems.push(`${who} #${i + 1} is ${codePoints(t.text)} characters long; at most ${MAX_TURN_LENGTH} can be shared. Edit it, or regenerate the reply with a smaller max reply length.`);
-		if (i > 0 && t.role === turns[i - 1].role) problems.push(`Messages #${i} and #${i + 1} are both from the same side; the conversation must alternate.`);
+	if (turns.length === 0) problems.push(t('problemNothing'));
+	else if (turns[0].role !== 'prompter') problems.push(t('problemStart'));
+	if (turns.length > MAX_TURNS) problems.push(t('problemTooMany', { count: String(turns.length), max: String(MAX_TURNS) }));
+	turns.forEach((turn, i) => {
+		if (!turn.text.trim()) problems.push(t('problemEmpty', { who: turn.role, n: String(i + 1) }));
+		else if (codePoints(turn.text) > MAX_TURN_LENGTH) problems.push(t('problemTooLong', { who: turn.role, n: String(i + 1), length: String(codePoints(turn.text)), max: String(MAX_TURN_LENGTH) }));
+		if (i > 0 && turn.role === turns[i - 1].role) problems.push(t('problemAlternate', { a: String(i), b: String(i + 1) }));
 	});
 	return { turns, messageIds: messages.map((m) => m.id), problems, notes };
 }

@@ -13,8 +13,10 @@ import { rmsnorm } from '../../../kernels/ops/rmsnorm/rmsnorm';
 import { rmsnormRef } from '../../../kernels/ops/rmsnorm/rmsnorm.ref';
 import { seededRandom as random } from '../../../kernels/models/random';
 
+/** One kernel compared with its CPU reference. The page names it in the interface language. */
 export interface KernelCheck {
-	name: string;
+	/** Which kernel: the page shows its name from the device catalogue. */
+	kernel: 'linear' | 'rmsnorm';
 	shape: string;
 	maxError: number;
 	tolerance: number;
@@ -49,7 +51,7 @@ async function checkLinear(ctx: GpuContext, M: number, K: number, N: number): Pr
 	const got = await readF32(ctx, out.buffer, M * N);
 	const ms = performance.now() - started;
 	const maxError = maxRelError(got, linearRef(x, w, undefined, M, K, N));
-	return { name: 'linear (f32)', shape: `[${M}×${K}]·[${N}×${K}]ᵀ`, maxError, tolerance: 1e-4, ok: maxError <= 1e-4, ms };
+	return { kernel: 'linear', shape: `[${M}×${K}]·[${N}×${K}]ᵀ`, maxError, tolerance: 1e-4, ok: maxError <= 1e-4, ms };
 }
 
 async function checkRmsnorm(ctx: GpuContext, R: number, D: number): Promise<KernelCheck> {
@@ -62,7 +64,7 @@ async function checkRmsnorm(ctx: GpuContext, R: number, D: number): Promise<Kern
 	const got = await readF32(ctx, out.buffer, R * D);
 	const ms = performance.now() - started;
 	const maxError = maxRelError(got, rmsnormRef(x, w, R, D, 1e-5));
-	return { name: 'RMSNorm', shape: `[${R}×${D}]`, maxError, tolerance: 1e-5, ok: maxError <= 1e-5, ms };
+	return { kernel: 'rmsnorm', shape: `[${R}×${D}]`, maxError, tolerance: 1e-5, ok: maxError <= 1e-5, ms };
 }
 
 /** Finds the adapter and runs the kernel self-check. Throws a readable error without WebGPU. */

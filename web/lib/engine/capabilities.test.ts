@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from './catalogue';
+import { setLocale } from '../i18n';
 import { checkModel, formatBytes, probeDevice, type DeviceCaps } from './capabilities';
 
 const MiB = 1 << 20;
@@ -109,5 +110,16 @@ describe('probeDevice', () => {
 describe('formatBytes', () => {
 	it('uses binary units with one decimal under 10', () => {
 		expect([900, 3.5 * MiB, 256 * MiB, 1.2 * GiB, 2 * GiB, 12.4 * GiB].map(formatBytes)).toEqual(['900 B', '3.5 MB', '256 MB', '1.2 GB', '2 GB', '12 GB']);
+	});
+
+	it('writes the decimal sign of the interface language, and so do the reasons', () => {
+		setLocale('de', false);
+		try {
+			expect([1.2 * GiB, 3.5 * MiB, 1000].map(formatBytes)).toEqual(['1,2 GB', '3,5 MB', '1000 B']);
+			const check = checkModel(entry({ requires: { webgpu: true, shaderF16: true } }), { ...gpu, shaderF16: false });
+			expect(check.reasons).toEqual(['Braucht shader-f16, das diese GPU nicht bietet.']);
+		} finally {
+			setLocale('en', false);
+		}
 	});
 });

@@ -2,8 +2,10 @@
  * What this device can run. {@link probeDevice} asks the browser once (WebGPU adapter, its
  * features and limits, `navigator.deviceMemory`, the storage estimate); {@link checkModel} is a
  * pure function that says, for one catalogue entry, whether it can run here and if not why, in
- * words a person can act on.
+ * words a person can act on (in the interface language at the time of the call).
  */
+import { getLocale } from '../i18n';
+import { t } from '../i18n/catalogue/engine';
 import type { ModelEntry } from './catalogue';
 
 /** What the browser told us about this device. Numbers are bytes unless named otherwise. */
@@ -37,17 +39,21 @@ const KiB = 1024;
 const MiB = KiB * 1024;
 const GiB = MiB * 1024;
 
-/** Bytes for people: "256 MB", "1.2 GB", "3.5 MB", "900 B" (binary units, as GPUs count). */
+/**
+ * Bytes for people: "256 MB", "1.2 GB", "3.5 MB", "900 B" (binary units, as GPUs count), with the
+ * interface language's decimal sign ("1,2 GB" in German).
+ */
 export function formatBytes(n: number): string {
 	if (!Number.isFinite(n) || n < 0) return '?';
-	if (n >= GiB) return `${trim(n / GiB)} GB`;
-	if (n >= MiB) return `${trim(n / MiB)} MB`;
-	if (n >= KiB) return `${trim(n / KiB)} KB`;
-	return `${Math.round(n)} B`;
+	if (n >= GiB) return t('bytesGB', { n: trim(n / GiB) });
+	if (n >= MiB) return t('bytesMB', { n: trim(n / MiB) });
+	if (n >= KiB) return t('bytesKB', { n: trim(n / KiB) });
+	return t('bytesB', { n: String(Math.round(n)) });
 }
 
+/** One decimal under 10, none above; no thousands separator. */
 function trim(x: number): string {
-	return x >= 100 ? String(Math.round(x)) : x >= 10 ? x.toFixed(0) : x.toFixed(1).replace(/\.0$/, '');
+	return new Intl.NumberFormat(getLocale(), { maximumFractionDigits: x >= 10 ? 0 : 1, useGrouping: false }).format(x);
 }
 
 type NavigatorLike = {
@@ -108,26 +114,26 @@ export function checkModel(entry: ModelEntry, caps: DeviceCaps, options: CheckOp
 	const req = entry.requires;
 	if (req.webgpu) {
 		if (!caps.webgpu) {
-			reasons.push('WebGPU is not available in this browser — models that run on WASM are offered instead.');
+			reasons.push(t('reasonNoWebgpu'));
 		} else if (!caps.adapter) {
-			reasons.push('This browser has WebGPU but found no usable GPU (is hardware acceleration off?) — models that run on WASM are offered instead.');
+			reasons.push(t('reasonNoAdapter'));
 		} else {
-			if (req.shaderF16 && !caps.shaderF16) reasons.push('Needs shader-f16, which this GPU does not offer.');
+			if (req.shaderF16 && !caps.shaderF16) reasons.push(t('reasonF16'));
 			const allowed = Math.min(caps.maxStorageBufferBindingSize, caps.maxBufferSize);
 			if (req.maxBufferBytes !== undefined && req.maxBufferBytes > allowed) {
-				reasons.push(`Needs about ${formatBytes(req.maxBufferBytes)} of GPU buffer, this device allows ${formatBytes(allowed)}.`);
+				reasons.push(t('reasonBuffer', { needed: formatBytes(req.maxBufferBytes), allowed: formatBytes(allowed) }));
 			}
 		}
 	}
 	// deviceMemory is rounded down to a power of two and capped at 8 GiB: only a model that needs
 	// more than the reported figure on a device reporting less than the cap is ruled out.
 	if (caps.deviceMemoryGiB !== undefined && caps.deviceMemoryGiB < 8 && entry.memoryBytes > caps.deviceMemoryGiB * GiB) {
-		reasons.push(`Needs about ${formatBytes(entry.memoryBytes)} of memory, this device has ${formatBytes(caps.deviceMemoryGiB * GiB)}.`);
+		reasons.push(t('reasonMemory', { needed: formatBytes(entry.memoryBytes), has: formatBytes(caps.deviceMemoryGiB * GiB) }));
 	}
 	if (!entry.bundled && caps.storageQuota !== undefined) {
 		const free = Math.max(0, caps.storageQuota - (caps.storageUsage ?? 0));
 		const needed = Math.max(0, entry.sizeBytes - (options.storedBytes ?? 0));
-		if (needed > free) reasons.push(`Needs ${formatBytes(needed)} of storage, this browser lets the app use ${formatBytes(free)} more.`);
+		if (needed > free) reasons.push(t('reasonStorage', { needed: formatBytes(needed), free: formatBytes(free) }));
 	}
 	return { ok: reasons.length === 0, reasons };
 }

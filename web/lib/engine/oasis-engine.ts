@@ -5,6 +5,7 @@
 import { requestGpuContext, type GpuContext } from '../../../kernels/gpu/context';
 import { LlamaModel, openModel, type ModelFiles } from '../../../kernels/models/index';
 import { AsyncQueue } from './async-queue';
+import type { ModelEntry } from './catalogue';
 import { EngineError, toEngineError } from './errors';
 import { cachedModelSource } from './model-source';
 import { storedModel } from './download/source';
@@ -23,6 +24,14 @@ export interface OasisEngineOptions {
 	gpu: GPU | undefined;
 	/** Default cap on generated tokens. */
 	defaultMaxTokens?: number;
+}
+
+/** The model an adapter applies to: a catalogue model, or one downloaded to this device. */
+async function baseModelOf(id: string): Promise<{ entry: { url: string }; stored: Awaited<ReturnType<typeof storedModel>> }> {
+	const stored = await storedModel(id).catch(() => null);
+	const entry = OASIS_MODELS.find((m) => m.id === id) ?? (stored?.manifest.entry.engine === 'oasis' ? stored.manifest.entry : undefined);
+	if (!entry) throw new EngineError('model-load', `The adapter's base model '${id}' is not on this device. Download it on the Models page first.`);
+	return { entry, stored };
 }
 
 export class OasisEngine implements Engine {
@@ -59,7 +68,11 @@ export class OasisEngine implements Engine {
 				onProgress?.({ progress: 0, text: 'Starting the GPU…' });
 				const ctx = await this.context();
 				onProgress?.({ progress: 0.05, text: 'Reading the model…' });
-				const files = await openModel(stored?.source ?? cachedModelSource(entry.url, (url) => onProgress?.({ progress: 0.1, text: `Fetching ${url.split('/').pop()}…` })));
+				// A LoRA adapter (adapters.ts: its files are in the store) is merged into its base model as it loads.
+				const lora = (entry as Pick<ModelEntry, 'adapter'>).adapter;
+				const base = lora ? await baseModelOf(lora.baseModel) : { entry, stored };
+				const adapter = lora ? stored!.source : null;
+				const files = await openModel(base.stored?.source ?? cachedModelSource(base.entry.url, (url) => onProgress?.({ progress: 0.1, text: `Fetching ${url.split('/').pop()}…` })), null, { adapter });
 				if (!files.tokenizer) throw new EngineError('model-load', `${entry.name} has no tokenizer.json.`);
 				const model = await LlamaModel.load(ctx, files, {
 					quant: 'none',

@@ -2,9 +2,12 @@
  * The page's side of the browser worker: starts train.worker.ts, keeps what it reports as
  * reactive state (phase, tokens/s, rounds, accepted and rejected updates, problems in words), and
  * pauses it while the tab is hidden or the battery is low (under 20 % and not charging, where the
- * Battery Status API exists), resuming when both clear.
+ * Battery Status API exists), resuming when both clear. Its sentences are worded in the interface
+ * language when they are made; the worker's own stops arrive as catalogue keys (see protocol.ts).
  */
-import type { Command, TrainEvent } from './protocol';
+import { formatNumber, getLocale, SOURCE_LOCALE, type MessageValues } from '../i18n';
+import { t } from '../i18n/catalogue/training';
+import type { Command, TrainEvent, TrainText } from './protocol';
 import { spawnTrainWorker } from './spawn';
 
 /** Battery level under which (not charging) training pauses. */
@@ -21,6 +24,12 @@ export type Phase = 'idle' | 'leasing' | 'training' | 'waiting' | 'paused';
 
 function capitalize(text: string): string {
 	return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** A stop the worker reported, in the interface language (its English where it has no key). */
+function fatalText(message: string, text: TrainText | undefined): string {
+	if (text && text.key in t.catalogues[SOURCE_LOCALE]) return t(text.key as Parameters<typeof t>[0], text.values as MessageValues | undefined);
+	return getLocale() === SOURCE_LOCALE ? message : t('fatalOther', { detail: message });
 }
 
 export interface UnitResult {
@@ -54,7 +63,7 @@ export class TrainingContributor {
 	step = $state<{ step: number; steps: number } | null>(null);
 	results = $state<UnitResult[]>([]);
 	problem = $state<string | null>(null);
-	/** Why the worker is paused (empty: not paused). */
+	/** Why the worker is paused, as clauses for "Paused because …" (empty: not paused). */
 	pausedFor = $state<string[]>([]);
 	hidden = $state(false);
 	lowBattery = $state(false);
@@ -106,8 +115,8 @@ export class TrainingContributor {
 	/** Why the worker should be paused now (none: it may run). */
 	private pauseReasons(): string[] {
 		const reasons: string[] = [];
-		if (this.hidden) reasons.push('the tab is hidden');
-		if (this.lowBattery) reasons.push(`the battery is under ${LOW_BATTERY * 100} % and not charging`);
+		if (this.hidden) reasons.push(t('pauseHidden'));
+		if (this.lowBattery) reasons.push(t('pauseBattery', { percent: LOW_BATTERY * 100 }));
 		return reasons;
 	}
 
@@ -139,7 +148,7 @@ export class TrainingContributor {
 		const worker = spawnTrainWorker();
 		worker.onmessage = (e: MessageEvent<TrainEvent>) => this.handle(e.data);
 		worker.onerror = (e) => {
-			this.problem = `The training worker failed to run: ${e.message || 'unknown error'}. Reload the page and try again.`;
+			this.problem = t('workerFailed', { error: e.message || t('unknownError') });
 			this.running = false;
 			this.phase = 'idle';
 		};
@@ -152,7 +161,7 @@ export class TrainingContributor {
 				this.phase = 'training';
 				this.problem = null;
 				this.step = null;
-				this.detail = `Round ${event.round + 1}: ${event.steps} step${event.steps === 1 ? '' : 's'}, ${event.tokens.toLocaleString('en')} tokens.`;
+				this.detail = t('leaseDetail', { round: event.round + 1, steps: event.steps, tokens: formatNumber(event.tokens) });
 				break;
 			case 'step':
 				this.step = { step: event.step, steps: event.of };
@@ -174,20 +183,23 @@ export class TrainingContributor {
 				break;
 			case 'waiting':
 				this.phase = 'waiting';
-				this.detail = event.reason === 'error' ? '' : `${capitalize(event.message)}; asking again in ${Math.round(event.retryInSeconds)} s.`;
-				this.problem = event.reason === 'error' ? `${capitalize(event.message)}. Trying again in ${Math.round(event.retryInSeconds)} s.` : null;
+			{
+				const seconds = Math.round(event.retryInSeconds);
+				this.detail = event.reason === 'error' ? '' : event.reason === 'no_work' ? t('waitNoWork', { seconds }) : t('waitPaused', { detail: capitalize(event.message), seconds });
+				this.problem = event.reason === 'error' ? t('waitError', { detail: capitalize(event.message), seconds }) : null;
+			}
 				break;
 			case 'lease_lost':
-				this.detail = 'That unit went to someone else or its round closed; asking for new work.';
+				this.detail = t('leaseLost');
 				break;
 			case 'job_over':
-				this.detail = `The job has ${event.state === 'finished' ? 'finished' : `stopped (${event.state})`}.`;
+				this.detail = event.state === 'finished' ? t('jobFinished') : t('jobStopped', { state: event.state });
 				break;
 			case 'paused':
 				this.phase = 'paused';
 				break;
 			case 'fatal':
-				this.problem = event.message;
+				this.problem = fatalText(event.message, event.text);
 				break;
 			case 'stopped':
 				break;

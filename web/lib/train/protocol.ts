@@ -2,7 +2,8 @@
  * Messages between the page (client.svelte.ts) and the training Web Worker (train.worker.ts).
  * Commands into the worker are checked with zod; events out of it are the shared worker loop's
  * (server/training/worker/loop.ts) plus the browser's own: paused, fatal (a stop the volunteer must
- * act on, in words) and ended (the loop has returned).
+ * act on, in English words plus, where it has one, its catalogue key for the page to word) and
+ * ended (the loop has returned).
  */
 import { z } from 'zod';
 import type { WorkerEvent as LoopEvent } from '../../../server/training/worker/loop';
@@ -21,4 +22,13 @@ export const commandSchema = z.discriminatedUnion('type', [
 ]);
 export type Command = z.input<typeof commandSchema>;
 
-export type TrainEvent = LoopEvent | { event: 'paused' } | { event: 'fatal'; message: string } | { event: 'ended' };
+/**
+ * A sentence of the training catalogue as its key and values (the worker cannot know the
+ * interface language; the page words it).
+ */
+export interface TrainText {
+	key: string;
+	values?: Record<string, string | number>;
+}
+
+export type TrainEvent = LoopEvent | { event: 'paused' } | { event: 'fatal'; message: string; text?: TrainText } | { event: 'ended' };

@@ -13,7 +13,7 @@ import type { AppRouter } from '../../../server/router';
 import { clientApi, type WorkerApi } from '../../../server/training/worker/api';
 import { WorkerStopped } from '../../../server/training/worker/local';
 import { TrainingWorker, WorkerFatal } from '../../../server/training/worker/loop';
-import { commandSchema, type TrainEvent } from './protocol';
+import { commandSchema, type TrainEvent, type TrainText } from './protocol';
 import { browserTrainerFor } from './trainers';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -65,8 +65,11 @@ async function run(workerId: string, jobId: string | undefined, signal: AbortSig
 		await worker.run({ signal });
 	} catch (error) {
 		if (error instanceof WorkerStopped) return;
-		const message = error instanceof WorkerFatal ? error.message : `the training worker failed: ${error instanceof Error ? error.message : String(error)}`;
-		post({ event: 'fatal', message: message.charAt(0).toUpperCase() + message.slice(1) + '.' });
+		const detail = error instanceof Error ? error.message : String(error);
+		const message = error instanceof WorkerFatal ? error.message : `the training worker failed: ${detail}`;
+		// The page words it from the key (trainers.ts stops carry one); the message is the English.
+		const text = error instanceof WorkerFatal ? (error as WorkerFatal & { text?: TrainText }).text : { key: 'fatalFailed', values: { detail } };
+		post({ event: 'fatal', message: message.charAt(0).toUpperCase() + message.slice(1) + '.', ...(text ? { text } : {}) });
 	}
 }
 

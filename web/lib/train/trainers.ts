@@ -21,9 +21,25 @@
 import { BIGRAM_MODEL_ID } from '../../../server/training/bigram';
 import { WorkerFatal } from '../../../server/training/worker/loop';
 import { bigramTrainer, type LocalTrainer } from '../../../server/training/worker/local';
+import { SOURCE_LOCALE } from '../i18n';
+import { t } from '../i18n/catalogue/training';
+import type { TrainText } from './protocol';
+
+type FatalKey = Extract<Parameters<typeof t>[0], `fatal${string}`>;
+
+/**
+ * A {@link WorkerFatal} worded from the catalogue: its message is the English sentence as the
+ * shared loop words its stops (lower-case start, no full stop: the worker adds them), and `text`
+ * carries the key and values so the page can word it in the interface language.
+ */
+export function trainerFatal(key: FatalKey, values: Record<string, string>): WorkerFatal & { text: TrainText } {
+	const english = t.in(SOURCE_LOCALE, key, values).replace(/\.$/, '');
+	return Object.assign(new WorkerFatal(english.charAt(0).toLowerCase() + english.slice(1)), { text: { key, values } });
+}
 
 /** A model this browser can train: what runs (shown before the volunteer consents) and how to get its trainer. */
 export interface BrowserTrainer {
+	/** What runs, for people (in the interface language when read). */
 	describe: string;
 	/** The trainer (loaded once per worker). @throws WorkerFatal in words when this browser cannot train it */
 	load(): Promise<LocalTrainer>;
@@ -40,9 +56,7 @@ function scopeGpu(): GPU | undefined {
 /** A Llama trainer on this scope's WebGPU device, over the model files served at `path`. @throws WorkerFatal */
 export async function loadBrowserLlamaTrainer(id: string, path: string, gpu: GPU | undefined = scopeGpu()): Promise<LocalTrainer> {
 	if (!gpu) {
-		throw new WorkerFatal(
-			`this job trains ${id}, which needs WebGPU, and this browser offers none to the training worker. Use a browser with WebGPU (Chrome or Edge 113 or later), or run the headless worker: npx oasis worker`
-		);
+		throw trainerFatal('fatalNoGpu', { id });
 	}
 	const [{ requestGpuContext }, { openModel }, { cachedModelSource }, { LlamaLocalTrainer }] = await Promise.all([
 		import('../../../kernels/gpu/context'),
@@ -54,7 +68,7 @@ export async function loadBrowserLlamaTrainer(id: string, path: string, gpu: GPU
 	try {
 		ctx = await requestGpuContext(gpu);
 	} catch (e) {
-		throw new WorkerFatal(`this job trains ${id}, which needs WebGPU, and no WebGPU device could be opened (${(e as Error).message}). Try another browser, or run the headless worker: npx oasis worker`);
+		throw trainerFatal('fatalNoDevice', { id, error: (e as Error).message });
 	}
 	try {
 		const url = new URL(path, globalThis.location?.href).href;
@@ -62,7 +76,7 @@ export async function loadBrowserLlamaTrainer(id: string, path: string, gpu: GPU
 		return new LlamaLocalTrainer(ctx, files);
 	} catch (e) {
 		ctx.destroy();
-		throw new WorkerFatal(`the files of ${id} could not be read from this site (${(e as Error).message}). Check your connection and start again`);
+		throw trainerFatal('fatalFiles', { id, error: (e as Error).message });
 	}
 }
 
@@ -70,7 +84,9 @@ const llamaTrainers = new Map<string, Promise<LocalTrainer>>();
 
 function llamaEntry(id: string, path: string): BrowserTrainer {
 	return {
-		describe: `the Llama-family model ${id} (LoRA adapters or all its weights, as the job says), trained with AdamW on your GPU through WebGPU; its files (a few MB) are downloaded once and kept in this browser`,
+		get describe() {
+			return t('trainerLlama', { id });
+		},
 		load() {
 			let t = llamaTrainers.get(id);
 			if (!t) {
@@ -85,7 +101,15 @@ function llamaEntry(id: string, path: string): BrowserTrainer {
 
 /** Trainers by base model id. */
 export const BROWSER_TRAINERS: ReadonlyMap<string, BrowserTrainer> = new Map([
-	[BIGRAM_MODEL_ID, { describe: 'a character bigram model (9,604 numbers), trained with AdamW on your processor', load: () => Promise.resolve(bigramTrainer) }],
+	[
+		BIGRAM_MODEL_ID,
+		{
+			get describe() {
+				return t('trainerBigram');
+			},
+			load: () => Promise.resolve(bigramTrainer)
+		}
+	],
 	...[...BROWSER_LLAMA_MODELS].map(([id, path]) => [id, llamaEntry(id, path)] as const)
 ]);
 
@@ -93,9 +117,7 @@ export const BROWSER_TRAINERS: ReadonlyMap<string, BrowserTrainer> = new Map([
 export async function browserTrainerFor(baseModel: string): Promise<LocalTrainer> {
 	const found = BROWSER_TRAINERS.get(baseModel);
 	if (!found) {
-		throw new WorkerFatal(
-			`this job trains ${baseModel}, which the browser worker cannot train (it trains ${[...BROWSER_TRAINERS.keys()].join(', ')}). Pick another job, or run the headless worker: npx oasis worker`
-		);
+		throw trainerFatal('fatalUntrainable', { model: baseModel, models: [...BROWSER_TRAINERS.keys()].join(', ') });
 	}
 	return found.load();
 }

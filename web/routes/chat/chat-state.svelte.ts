@@ -7,10 +7,12 @@ import { addMessage, activate, chatDb, chatMessages, createChat, deleteChat, lis
 import { samplingFor } from '$lib/chat/presets';
 import { smallerModel } from '$lib/chat/recovery';
 import { resolveLeaf, switchSibling, threadTo } from '$lib/chat/tree';
+import { localizeEngineError } from '$lib/engine/errors';
 import type { ChatCompletionMessage, Engine, EngineInfo } from '$lib/engine/types';
 
 export interface EngineProblem {
 	code: string;
+	/** What went wrong and what to do, in the interface language at the time of the failure. */
 	message: string;
 	remedy: 'reload' | 'smaller-model' | 'retry' | 'none';
 	/** For out-of-memory: a smaller catalogue model this device can run, if there is one. */
@@ -22,7 +24,7 @@ let engineModule: Promise<typeof import('$lib/engine')> | null = null;
 
 function problemOf(e: unknown): EngineProblem {
 	const err = e as { code?: string; message?: string; remedy?: EngineProblem['remedy'] };
-	return { code: err?.code ?? 'internal', message: err?.message ?? String(e), remedy: err?.remedy ?? 'reload' };
+	return { code: err?.code ?? 'internal', message: localizeEngineError(e), remedy: err?.remedy ?? 'reload' };
 }
 
 /** How often a streamed reply is written to IndexedDB (so a reload keeps most of it). */

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { setLocale } from '$lib/i18n';
 import { defaultForm, toCreateInput } from './job-form';
 
 const SNAPSHOTS = [{ id: 'snap-1', content_hash: `sha256:${'a'.repeat(64)}` }];
@@ -47,5 +48,25 @@ describe('the create-job form', () => {
 
 	it('refuses a snapshot that is not in the list', () => {
 		expect(toCreateInput({ ...defaultForm(), name: 'x', snapshotId: 'gone' }, SNAPSHOTS)).toEqual({ ok: false, errors: { snapshotId: 'pick a snapshot from the list' } });
+	});
+});
+
+describe('the create-job form in German', () => {
+	afterEach(() => setLocale('en', false));
+
+	it('words each problem in the interface language at the time of the check, with German numbers', () => {
+		setLocale('de', false);
+		const r = toCreateInput({ ...defaultForm(), name: '', snapshotId: 'snap-1', rounds: 0, outerMomentum: 1, lr: null }, SNAPSHOTS);
+		expect(r.ok).toBe(false);
+		if (r.ok) return;
+		expect(r.errors).toEqual({
+			name: 'Gib dem Job einen Namen',
+			rounds: '„Anzahl der Runden“ muss mindestens 1 sein',
+			outerMomentum: '„Äußeres Momentum“ darf höchstens 0,999 sein',
+			lr: 'Trag einen Wert für „Lernrate“ ein'
+		});
+		setLocale('en', false);
+		const again = toCreateInput({ ...defaultForm(), name: '', snapshotId: 'snap-1' }, SNAPSHOTS);
+		expect(!again.ok && again.errors.name).toBe('give the job a name');
 	});
 });

@@ -1,9 +1,12 @@
 /**
  * The create-job form's values, checked in the browser with the server's bounds (the server checks
- * again: manager.ts `createJobSchema`) and turned into `training.create` input.
+ * again: manager.ts `createJobSchema`) and turned into `training.create` input. The problems are
+ * worded in the interface language when the form is checked.
  */
 import { z } from 'zod';
 import type { ApiInputs } from '$lib/api/types';
+import { formatNumber } from '$lib/i18n';
+import { t } from '$lib/i18n/catalogue/training';
 
 export type CreateInput = ApiInputs['training']['create'];
 
@@ -59,47 +62,53 @@ export function defaultForm(): JobForm {
 	};
 }
 
-const num = (what: string, min: number, max: number, opts: { int?: boolean; positive?: boolean } = {}) => {
-	let s = z.number({ error: `enter ${what}` });
-	if (opts.int) s = s.int(`${what} is a whole number`);
-	s = opts.positive ? s.positive(`${what} must be above 0`) : s.min(min, `${what} is at least ${min}`);
-	return s.max(max, `${what} is at most ${max}`);
+type Field = Extract<Parameters<typeof t>[0], `field${string}`>;
+
+const bound = (n: number) => formatNumber(n, { maximumFractionDigits: 3 });
+
+const num = (field: Field, min: number, max: number, opts: { int?: boolean; positive?: boolean } = {}) => {
+	const what = t(field);
+	let s = z.number({ error: t('formEnter', { what }) });
+	if (opts.int) s = s.int(t('formWhole', { what }));
+	s = opts.positive ? s.positive(t('formPositive', { what })) : s.min(min, t('formAtLeast', { what, min: bound(min) }));
+	return s.max(max, t('formAtMost', { what, max: bound(max) }));
 };
 
-const formSchema = z
-	.object({
-		name: z.string().trim().min(1, 'give the job a name').max(200, 'a name has at most 200 characters'),
-		snapshotId: z.string().min(1, 'pick a snapshot'),
-		baseModel: z.string().trim().min(1, 'name a base model').max(200),
+/** The form's schema, its messages in the interface language now. */
+const formSchema = () =>
+	z.object({
+		name: z.string().trim().min(1, t('formName')).max(200, t('formNameLong')),
+		snapshotId: z.string().min(1, t('formSnapshot')),
+		baseModel: z.string().trim().min(1, t('formBaseModel')).max(200, t('formBaseModelLong')),
 		objective: z.enum(['sft', 'reward', 'dpo']),
 		mode: z.enum(['full', 'lora']),
-		rank: num('the rank', 1, 1024, { int: true }).nullable(),
-		alpha: num('alpha', 0, 4096, { positive: true }).nullable(),
+		rank: num('fieldRank', 1, 1024, { int: true }).nullable(),
+		alpha: num('fieldAlpha', 0, 4096, { positive: true }).nullable(),
 		targets: z.string(),
-		rounds: num('the number of rounds', 1, 100_000, { int: true }),
-		workersPerRound: num('the workers per round', 1, 1024, { int: true }),
-		lr: num('the learning rate', 0, 10, { positive: true }),
-		innerSteps: num('the inner steps', 1, 10_000, { int: true }),
-		batchTokens: num('the tokens per step', 1, 10_000_000, { int: true }),
-		outerLr: num('the outer learning rate', 0, 10, { positive: true }),
-		outerMomentum: num('the outer momentum', 0, 0.999),
-		clip: num('the clip', 0, 1e6),
-		weightDecay: num('the weight decay', 0, 1),
-		leaseSeconds: num('the lease time', 10, 7 * 86_400, { int: true }),
-		roundSeconds: num('the round time', 10, 30 * 86_400, { int: true }),
-		validationFraction: num('the validation share', 0.01, 0.5),
-		validationExamples: num('the validation examples', 1, 100_000, { int: true })
+		rounds: num('fieldRounds', 1, 100_000, { int: true }),
+		workersPerRound: num('fieldWorkers', 1, 1024, { int: true }),
+		lr: num('fieldLr', 0, 10, { positive: true }),
+		innerSteps: num('fieldInnerSteps', 1, 10_000, { int: true }),
+		batchTokens: num('fieldBatchTokens', 1, 10_000_000, { int: true }),
+		outerLr: num('fieldOuterLr', 0, 10, { positive: true }),
+		outerMomentum: num('fieldOuterMomentum', 0, 0.999),
+		clip: num('fieldClip', 0, 1e6),
+		weightDecay: num('fieldWeightDecay', 0, 1),
+		leaseSeconds: num('fieldLease', 10, 7 * 86_400, { int: true }),
+		roundSeconds: num('fieldRoundTime', 10, 30 * 86_400, { int: true }),
+		validationFraction: num('fieldValidationShare', 0.01, 0.5),
+		validationExamples: num('fieldValidationExamples', 1, 100_000, { int: true })
 	});
 
 /** The LoRA fields' problems (checked with the rest, so every problem shows at once). */
 function loraErrors(f: JobForm): Partial<Record<keyof JobForm, string>> {
 	if (f.mode !== 'lora') return {};
 	const errors: Partial<Record<keyof JobForm, string>> = {};
-	if (f.rank === null) errors.rank = 'enter the rank';
-	if (f.alpha === null) errors.alpha = 'enter alpha';
+	if (f.rank === null) errors.rank = t('formEnter', { what: t('fieldRank') });
+	if (f.alpha === null) errors.alpha = t('formEnter', { what: t('fieldAlpha') });
 	const targets = f.targets.split(/[\s,]+/).filter(Boolean);
 	if (targets.length === 0 || targets.length > 32 || targets.some((t) => !/^[A-Za-z0-9_.]{1,64}$/.test(t))) {
-		errors.targets = 'list 1–32 module names (letters, digits, "_" or "."), separated by commas';
+		errors.targets = t('formTargets');
 	}
 	return errors;
 }
@@ -109,7 +118,7 @@ export function toCreateInput(
 	form: JobForm,
 	snapshots: readonly { id: string; content_hash: string }[]
 ): { ok: true; input: CreateInput } | { ok: false; errors: Partial<Record<keyof JobForm, string>> } {
-	const parsed = formSchema.safeParse(form);
+	const parsed = formSchema().safeParse(form);
 	const errors: Partial<Record<keyof JobForm, string>> = {};
 	for (const issue of parsed.success ? [] : parsed.error.issues) {
 		const key = issue.path[0] as keyof JobForm;
@@ -119,7 +128,7 @@ export function toCreateInput(
 	if (!parsed.success || Object.keys(errors).length > 0) return { ok: false, errors };
 	const f = parsed.data;
 	const snapshot = snapshots.find((s) => s.id === f.snapshotId);
-	if (!snapshot) return { ok: false, errors: { snapshotId: 'pick a snapshot from the list' } };
+	if (!snapshot) return { ok: false, errors: { snapshotId: t('formSnapshotList') } };
 	return {
 		ok: true,
 		input: {

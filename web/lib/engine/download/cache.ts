@@ -8,6 +8,10 @@ import { readManifest } from './manager';
 import type { ModelStore } from './store';
 
 export interface StoredCache {
+	/** The model's id in the store. */
+	readonly modelId: string;
+	/** The file at `path` (relative to the model folder), or undefined if the model has no such file. */
+	file(path: string): Promise<Response | undefined>;
 	match(request: string | URL | Request): Promise<Response | undefined>;
 	put(request: string | URL | Request, response: Response): Promise<void>;
 }
@@ -18,16 +22,20 @@ export async function storedCache(store: ModelStore, modelId: string): Promise<S
 	if (!manifest?.complete) return null;
 	const base = manifest.entry.url;
 	const sizes = new Map(manifest.entry.files.map((f) => [f.path, f.size]));
+	const file = async (path: string): Promise<Response | undefined> => {
+		const size = sizes.get(path);
+		if (size === undefined) return undefined;
+		const blob = await store.read(modelId, path);
+		if (blob.size !== size) return undefined;
+		return new Response(blob, { headers: { 'content-length': String(size), 'content-type': path.endsWith('.json') ? 'application/json' : 'application/octet-stream' } });
+	};
 	return {
+		modelId,
+		file,
 		async match(request) {
 			const url = new URL(request instanceof Request ? request.url : String(request), base).href;
 			if (!url.startsWith(base)) return undefined;
-			const path = decodeURIComponent(url.slice(base.length).split(/[?#]/)[0]);
-			const size = sizes.get(path);
-			if (size === undefined) return undefined;
-			const blob = await store.read(modelId, path);
-			if (blob.size !== size) return undefined;
-			return new Response(blob, { headers: { 'content-length': String(size), 'content-type': path.endsWith('.json') ? 'application/json' : 'application/octet-stream' } });
+			return file(decodeURIComponent(url.slice(base.length).split(/[?#]/)[0]));
 		},
 		async put() {}
 	};

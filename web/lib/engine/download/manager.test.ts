@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../catalogue';
-import { CHUNK_BYTES, DownloadError, RateMeter, downloadModel, readManifest, type DownloadNote, type DownloadProgress } from './manager';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { CHUNK_BYTES, DownloadError, RateMeter, downloadModel, readManifest, sha256Hex, type DownloadNote, type DownloadProgress } from './manager';
 import { storedModel } from './source';
 import { MemoryStore } from './store';
 import { startModelServer, type ModelServer } from './test-model-server';
@@ -28,13 +30,23 @@ const files = new Map([
 	['weights/model.bin', big]
 ]);
 
+/** A memory store that records every read back of a file (path and bytes), to count re-reads. */
+class CountingStore extends MemoryStore {
+	reads: { path: string; bytes: number }[] = [];
+	override async read(model: string, path: string): Promise<Blob> {
+		const blob = await super.read(model, path);
+		this.reads.push({ path, bytes: blob.size });
+		return blob;
+	}
+}
+
 let server: ModelServer;
-let store: MemoryStore;
+let store: CountingStore;
 let entry: ModelEntry;
 
 beforeEach(async () => {
 	server = await startModelServer(files);
-	store = new MemoryStore();
+	store = new CountingStore();
 	entry = {
 		id: 'test-model',
 		name: 'Test model',
@@ -163,6 +175,59 @@ describe('downloadModel', () => {
 		const err = await downloadModel(missing, { store, fetch }).catch((e) => e);
 		expect(err.code).toBe('http');
 		expect(err.message).toMatch(/answered 404/);
+	});
+});
+
+describe('incremental SHA-256', () => {
+	it('over pieces that cross chunk boundaries equals the one-shot hash', async () => {
+		const want = sha(big);
+		// Pieces of awkward sizes (1 byte, odd, > one 64-byte block, > one store chunk).
+		const cuts = [1, 63, 64, 65, 4095, 70_000, CHUNK_BYTES + 3, big.byteLength];
+		const h = sha256.create();
+		let at = 0;
+		for (const c of cuts) {
+			h.update(big.subarray(at, c));
+			at = c;
+		}
+		expect(bytesToHex(h.digest())).toBe(want);
+		// A blob of unevenly sized parts, read back a store chunk at a time.
+		const blob = new Blob([big.slice(0, 1000), big.slice(1000, CHUNK_BYTES + 7), big.slice(CHUNK_BYTES + 7)]);
+		expect(await sha256Hex(blob)).toBe(want);
+		expect(await sha256Hex(new Blob([]))).toBe(sha(new Uint8Array(0)));
+	});
+
+	it('hashes a download as it arrives: no file is read back, even when it is fetched in 64 KiB pieces', async () => {
+		server.setPace(1);
+		const manifest = await downloadModel(entry, { store, fetch });
+		expect(manifest.complete).toBe(true);
+		expect(store.reads).toEqual([]);
+		expect(await storedEqual('weights/model.bin')).toBe(true);
+	});
+
+	it('on resume re-hashes the kept prefix once, then only the new bytes', async () => {
+		const cut = CHUNK_BYTES + 1000;
+		server.cutOnce('weights/model.bin', cut);
+		await downloadModel(entry, { store, fetch }).catch(() => undefined);
+		const kept = await store.stored(entry.id, 'weights/model.bin');
+		expect(kept).toBeGreaterThan(0);
+		expect(store.reads).toEqual([]);
+		const phases: DownloadProgress['phase'][] = [];
+		const manifest = await downloadModel(entry, { store, fetch, onProgress: (p) => p.file === 'weights/model.bin' && phases.push(p.phase) });
+		expect(manifest.verified).toContain('weights/model.bin');
+		// One read of exactly the kept prefix (shown as "checking"), none after the download.
+		expect(store.reads).toEqual([{ path: 'weights/model.bin', bytes: kept }]);
+		expect(phases[0]).toBe('verifying');
+		expect(phases.slice(1, -1).every((p) => p === 'downloading')).toBe(true);
+		expect(getsOf('weights/model.bin').at(-1)!.range).toBe(`bytes=${kept}-`);
+	});
+
+	it('detects a corrupted file at its last byte, without reading it back, and fetches it again', async () => {
+		server.corruptOnce('weights/model.bin', 2 * CHUNK_BYTES + 5); // in the last, partial chunk
+		const notes: DownloadNote[] = [];
+		await downloadModel(entry, { store, fetch, onNote: (n) => notes.push(n) });
+		expect(notes.map((n) => [n.kind, n.file])).toEqual([['refetch', 'weights/model.bin']]);
+		expect(store.reads).toEqual([]);
+		expect(await storedEqual('weights/model.bin')).toBe(true);
 	});
 });
 

@@ -4,14 +4,18 @@
  * kept (after a dropped connection or a reload), and each file checked against its SHA-256. A
  * file that fails its check is discarded and fetched once more; failing twice is an error.
  *
- * Hashing: WebCrypto has no streaming digest and no small incremental SHA-256 library is
- * installed, so a completed file is hashed whole with `crypto.subtle.digest`, which holds the
- * file in memory once (its size, briefly: 3.5 MB for the bundled model, up to a shard's size —
- * typically ≤ 2 GB — for large ones). An incremental hasher (e.g. @noble/hashes) would bring
- * that to a few KB and let a resumed file be checked without re-reading it.
+ * Hashing is incremental (@noble/hashes' streaming SHA-256; WebCrypto has no streaming digest):
+ * each piece is hashed as it arrives, so a file is checked the moment its last byte is in, with
+ * no second read of a multi-GB file and a few KB of hasher state instead of the file in memory. A
+ * hasher's state cannot be saved, so a resumed file first re-hashes its kept prefix once, a store
+ * chunk at a time, then goes on with the new bytes; a prefix damaged on disk shows up then as a
+ * mismatch, and the file is fetched again.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import type { ModelEntry, ModelFile } from '../catalogue';
+import { t } from '../../i18n/catalogue/engine';
 import { formatBytes } from '../capabilities';
 import type { ModelStore } from './store';
 
@@ -20,7 +24,7 @@ export const CHUNK_BYTES = 4 << 20;
 
 export type DownloadErrorCode = 'network' | 'http' | 'corrupt' | 'quota' | 'aborted' | 'bad-entry';
 
-/** A download that stopped; `message` says what to do. Bytes already kept stay for a resume. */
+/** A download that stopped; `message` says what to do (in the interface language). Bytes already kept stay for a resume. */
 export class DownloadError extends Error {
 	override name = 'DownloadError';
 	constructor(
@@ -102,10 +106,18 @@ export class RateMeter {
 	}
 }
 
-/** Lower-case hex SHA-256 of a blob (read whole: see the module note). */
+/** A running SHA-256 (noble's): `update` with each piece, `digest` once at the end. */
+export type Sha256Hasher = ReturnType<typeof sha256.create>;
+
+/** Feeds `blob` to `hasher` one store chunk at a time (never the whole blob in memory). */
+export async function hashBlobInto(hasher: Sha256Hasher, blob: Blob): Promise<Sha256Hasher> {
+	for (let o = 0; o < blob.size; o += CHUNK_BYTES) hasher.update(new Uint8Array(await blob.slice(o, o + CHUNK_BYTES).arrayBuffer()));
+	return hasher;
+}
+
+/** Lower-case hex SHA-256 of a blob, read a store chunk at a time. */
 export async function sha256Hex(blob: Blob): Promise<string> {
-	const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
-	return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+	return bytesToHex((await hashBlobInto(sha256.create(), blob)).digest());
 }
 
 export interface DownloadOptions {
@@ -122,7 +134,7 @@ export interface DownloadOptions {
 
 /** The entry's files and URL, or a bad-entry error. */
 function filesOf(entry: ModelEntry): { url: string; files: ModelFile[] } {
-	if (!entry.url || !entry.files?.length) throw new DownloadError('bad-entry', `${entry.name} has no files to download.`);
+	if (!entry.url || !entry.files?.length) throw new DownloadError('bad-entry', t('dlNoFiles', { name: entry.name }));
 	return { url: entry.url, files: entry.files };
 }
 
@@ -170,7 +182,7 @@ export async function downloadModel(entry: ModelEntry, options: DownloadOptions)
 	}
 	const sum = () => [...kept.values()].reduce((a, b) => a + b, 0);
 	if (options.freeBytes !== undefined && total - sum() > options.freeBytes) {
-		throw new DownloadError('quota', `${entry.name} needs ${formatBytes(total - sum())} more storage, but only ${formatBytes(options.freeBytes)} is free. Delete another model or free space in the browser's site settings.`);
+		throw new DownloadError('quota', t('dlQuota', { name: entry.name, needed: formatBytes(total - sum()), free: formatBytes(options.freeBytes) }));
 	}
 	await store.writeManifest(entry.id, manifest);
 
@@ -184,16 +196,15 @@ export async function downloadModel(entry: ModelEntry, options: DownloadOptions)
 	for (const [i, f] of files.entries()) {
 		if (manifest.verified.includes(f.path)) continue;
 		for (let attempt = 1; ; attempt++) {
-			await fetchFile(entry, url, f, i);
-			report(f.path, i, 'verifying');
-			const hash = await sha256Hex(await store.read(entry.id, f.path));
+			// The SHA-256 of the kept bytes, computed as they arrived: no second read of the file.
+			const hash = await fetchFile(entry, url, f, i);
 			if (hash === f.sha256) break;
 			await store.discard(entry.id, f.path);
 			kept.set(f.path, 0);
 			if (attempt >= 2) {
-				throw new DownloadError('corrupt', `${f.path} of ${entry.name} failed its SHA-256 check twice (the server sent different bytes than the catalogue lists). Try again later; if it keeps failing, the model's files have changed.`);
+				throw new DownloadError('corrupt', t('dlCorrupt', { file: f.path, name: entry.name }));
 			}
-			options.onNote?.({ kind: 'refetch', file: f.path, message: `${f.path} arrived damaged (SHA-256 mismatch); it was discarded and is being fetched again.` });
+			options.onNote?.({ kind: 'refetch', file: f.path, message: t('dlRefetch', { file: f.path }) });
 		}
 		manifest.verified.push(f.path);
 		await store.writeManifest(entry.id, manifest);
@@ -203,34 +214,42 @@ export async function downloadModel(entry: ModelEntry, options: DownloadOptions)
 	report(files.at(-1)!.path, files.length - 1, 'verifying');
 	return manifest;
 
-	async function fetchFile(entry: ModelEntry, base: string, f: ModelFile, index: number): Promise<void> {
+	/** Fetches the rest of `f` and resolves with the SHA-256 (hex) of all its kept bytes. */
+	async function fetchFile(entry: ModelEntry, base: string, f: ModelFile, index: number): Promise<string> {
 		let have = kept.get(f.path)!;
-		if (have === f.size) return;
+		let hasher = sha256.create();
+		if (have > 0) {
+			// A hasher's state is not kept across runs: the kept prefix is hashed again, once.
+			report(f.path, index, 'verifying');
+			await hashBlobInto(hasher, await store.read(entry.id, f.path));
+		}
+		if (have === f.size) return bytesToHex(hasher.digest());
 		const src = new URL(f.path, new URL(base, globalThis.location?.href)).href;
-		if (have > 0) options.onNote?.({ kind: 'resume', file: f.path, message: `Resuming ${f.path} from ${formatBytes(have)}.` });
+		if (have > 0) options.onNote?.({ kind: 'resume', file: f.path, message: t('dlResuming', { file: f.path, from: formatBytes(have) }) });
 		let res: Response;
 		try {
 			res = await fetchFn(src, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal, cache: 'no-store' });
 		} catch (e) {
-			if (isAbort(e, signal)) throw new DownloadError('aborted', 'Download paused. Press Resume to continue where it stopped.');
-			throw new DownloadError('network', `Could not reach ${new URL(src).host}: check your connection and press Resume; ${formatBytes(sum())} already downloaded are kept.`);
+			if (isAbort(e, signal)) throw new DownloadError('aborted', t('dlPaused'));
+			throw new DownloadError('network', t('dlUnreachable', { host: new URL(src).host, kept: formatBytes(sum()) }));
 		}
 		if (have > 0 && res.status === 206) {
 			const m = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
 			if (!m || Number(m[1]) !== have) {
 				void res.body?.cancel();
-				throw new DownloadError('http', `The server answered a resume of ${f.path} with the wrong range (${res.headers.get('content-range') ?? 'none'}). Press Resume to try again.`);
+				throw new DownloadError('http', t('dlWrongRange', { file: f.path, range: res.headers.get('content-range') ?? t('dlNoRange') }));
 			}
 		} else if (res.status === 200 || (res.status === 416 && have > 0)) {
 			// The server ignored the Range header (or the file changed): start this file afresh.
 			if (have > 0) {
 				await store.discard(entry.id, f.path);
 				kept.set(f.path, (have = 0));
+				hasher = sha256.create();
 			}
 			if (res.status === 416) return fetchFile(entry, base, f, index);
 		} else {
 			void res.body?.cancel();
-			throw new DownloadError('http', `The server answered ${res.status} for ${f.path}. Try again later.`);
+			throw new DownloadError('http', t('dlHttp', { status: String(res.status), file: f.path }));
 		}
 		const reader = res.body!.getReader();
 		let buffer: Uint8Array[] = [];
@@ -255,6 +274,7 @@ export async function downloadModel(entry: ModelEntry, options: DownloadOptions)
 				const room = f.size - have - buffered;
 				const part = value.byteLength > room ? value.subarray(0, room) : value;
 				buffer.push(part);
+				hasher.update(part);
 				buffered += part.byteLength;
 				kept.set(f.path, have + buffered);
 				meter.add(now(), sum());
@@ -272,18 +292,19 @@ export async function downloadModel(entry: ModelEntry, options: DownloadOptions)
 			// Keep what arrived: the next attempt resumes after it.
 			await flush().catch(() => undefined);
 			kept.set(f.path, await store.stored(entry.id, f.path));
-			if (isAbort(e, signal)) throw new DownloadError('aborted', 'Download paused. Press Resume to continue where it stopped.');
-			throw new DownloadError('network', `The connection dropped while fetching ${f.path}: ${formatBytes(sum())} of ${formatBytes(total)} are kept. Press Resume to continue.`);
+			if (isAbort(e, signal)) throw new DownloadError('aborted', t('dlPaused'));
+			throw new DownloadError('network', t('dlDropped', { file: f.path, kept: formatBytes(sum()), total: formatBytes(total) }));
 		}
 		try {
 			await flush();
 		} catch (e) {
-			if ((e as { name?: string }).name === 'QuotaExceededError') throw new DownloadError('quota', 'The browser refused to store more: delete another model or free space in the site settings, then press Resume.');
+			if ((e as { name?: string }).name === 'QuotaExceededError') throw new DownloadError('quota', t('dlRefused'));
 			throw e;
 		}
 		kept.set(f.path, await store.stored(entry.id, f.path));
 		if (kept.get(f.path)! < f.size) {
-			throw new DownloadError('network', `${f.path} ended early (${formatBytes(kept.get(f.path)!)} of ${formatBytes(f.size)}); the bytes are kept. Press Resume to continue.`);
+			throw new DownloadError('network', t('dlEndedEarly', { file: f.path, got: formatBytes(kept.get(f.path)!), size: formatBytes(f.size) }));
 		}
+		return bytesToHex(hasher.digest());
 	}
 }

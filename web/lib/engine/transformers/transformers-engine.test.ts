@@ -12,10 +12,15 @@ import { LlamaRef, top2 } from '../../../../kernels/models/llama.ref';
 import { openModel, type ModelFiles } from '../../../../kernels/models/model-files';
 import { folderSource } from '../../../../kernels/models/source-node';
 import { refWeights } from '../../../../kernels/models/testing/ref-weights';
-import { CATALOGUE, findModel } from '../catalogue';
+import { CATALOGUE, findModel, type ModelEntry } from '../catalogue';
+import { storedCache } from '../download/cache';
+import { downloadModel } from '../download/manager';
+import { MemoryStore } from '../download/store';
+import { startModelServer } from '../download/test-model-server';
 import { EngineError } from '../errors';
 import { RouterEngine } from '../router-engine';
 import type { ChatCompletionChunk, ChatCompletionMessage } from '../types';
+import { STORE_BASE, StoreCache, guardStoreFetch } from './store-cache';
 import { splitModelUrl, TransformersEngine } from './transformers-engine';
 
 const HELLO: ChatCompletionMessage[] = [{ role: 'user', content: 'Hello! What can you do?' }];
@@ -121,6 +126,65 @@ describe('TransformersEngine', () => {
 		expect(e).toMatchObject({ code: 'no-webgpu', message: expect.stringMatching(/WASM/) });
 		await expect(gpuLess.load('oasis-tiny')).rejects.toMatchObject({ code: 'model-load' });
 		await expect(gpuLess.chat.completions.create({ messages: HELLO, stream: true })).rejects.toMatchObject({ code: 'not-loaded' });
+	});
+});
+
+describe('a downloaded ONNX model', () => {
+	it('downloads through the manager and loads from the store with the server gone, answering as the bundled copy does', async () => {
+		const bundled = findModel('oasis-tiny-onnx-wasm')!;
+		// Served from a folder of a local server (another origin), as a CDN would.
+		const served = new Map(await Promise.all(bundled.files!.map(async (f) => [`oasis-tiny-onnx/${f.path}`, new Uint8Array(await readFile(join('public', bundled.url!, f.path)))] as const)));
+		const server = await startModelServer(served);
+		const entry: ModelEntry = { ...bundled, id: 'oasis-tiny-onnx-served', name: 'Oasis tiny ONNX (test server)', bundled: false, sizeBytes: bundled.files!.reduce((n, f) => n + f.size, 0), url: `${server.url}oasis-tiny-onnx/` };
+		const store = new MemoryStore();
+		const fromStore = new TransformersEngine({ gpu: undefined, deviceOverride: 'cpu', find: async (id) => (id === entry.id ? entry : undefined), stored: (id) => storedCache(store, id) });
+		try {
+			// Not downloaded yet: the engine says so instead of reaching for the network.
+			await expect(fromStore.load(entry.id)).rejects.toMatchObject({ code: 'model-load', message: expect.stringMatching(/not downloaded to this device/) });
+			expect(server.requests).toEqual([]);
+			const manifest = await downloadModel(entry, { store, fetch });
+			expect(manifest.complete).toBe(true);
+			await server.close();
+			const before = server.requests.length;
+			const progress: string[] = [];
+			const info = await fromStore.load(entry.id, (p) => progress.push(p.text));
+			expect(info.modelId).toBe(entry.id);
+			expect(server.requests.length).toBe(before);
+			expect(progress).toContain('Reading model.onnx from this device…');
+			const { text } = await drain(await fromStore.chat.completions.create({ messages: HELLO, stream: true, temperature: 0, max_tokens: 6 }));
+			expect(text).toBe(files.tokenizer!.decode(await refReply(files.tokenizer!.encodeChat(HELLO), 6)));
+			// A damaged copy is not offered: the store answers only files of the listed size.
+			await store.discard(entry.id, 'onnx/model.onnx');
+			await fromStore.unload();
+			await expect(fromStore.load(entry.id)).rejects.toMatchObject({ code: 'model-load' });
+		} finally {
+			await fromStore.unload();
+			await server.close().catch(() => undefined);
+		}
+	});
+
+	it('answers the mounted model from the store, leaves other URLs to the fallback and never fetches a store URL', async () => {
+		const store = new MemoryStore();
+		const bytes = new TextEncoder().encode('{"a":1}');
+		await store.writeManifest('m', { version: 1, id: 'm', entry: { id: 'm', name: 'M', engine: 'transformers', url: 'http://127.0.0.1:1/m/', maxSeq: 8, files: [{ path: 'config.json', size: bytes.length, sha256: 'c'.repeat(64) }] }, verified: ['config.json'], complete: true });
+		await store.append('m', 'config.json', bytes);
+		const kept: string[] = [];
+		const cache = new StoreCache(async () => ({ match: async (u) => (u === 'http://x/y' ? new Response('fallback') : undefined), put: async (u) => void kept.push(u) }));
+		expect(await cache.match(`${STORE_BASE}m/config.json`)).toBeUndefined(); // nothing mounted
+		expect(cache.mount((await storedCache(store, 'm'))!)).toBe('m');
+		expect(await (await cache.match(`${STORE_BASE}m/config.json`))!.json()).toEqual({ a: 1 });
+		expect(await cache.match(`${STORE_BASE}m/tokenizer.json`)).toBeUndefined();
+		expect(await cache.match(`${STORE_BASE}other/config.json`)).toBeUndefined();
+		expect(await (await cache.match('http://x/y'))!.text()).toBe('fallback');
+		await cache.put(`${STORE_BASE}m/config.json`, new Response('x'));
+		await cache.put('http://x/z', new Response('z'));
+		expect(kept).toEqual(['http://x/z']); // a stored file is never copied into another cache
+		const sent: string[] = [];
+		const guarded = guardStoreFetch(async (u: string | URL) => (sent.push(String(u)), new Response('net')));
+		expect(guardStoreFetch(guarded)).toBe(guarded);
+		expect((await guarded(`${STORE_BASE}m/generation_config.json`)).status).toBe(404);
+		expect(await (await guarded('http://x/y')).text()).toBe('net');
+		expect(sent).toEqual(['http://x/y']);
 	});
 });
 

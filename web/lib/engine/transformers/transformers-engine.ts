@@ -4,15 +4,18 @@
  * OpenAI-shaped {@link Engine}. The library is imported on first load only, never by the shell.
  *
  * Models load only from our origin (`env.allowRemoteModels = false`, the entry's folder as
- * `localModelPath`), and onnxruntime-web's wasm comes from our own build (`wasmPaths`, given by
- * the worker from ort-assets.ts), never a CDN.
+ * `localModelPath`) or, for a downloaded (not bundled) entry, from this device's model store with
+ * no network at all (store-cache.ts: Transformers.js's custom-cache hook), and onnxruntime-web's
+ * wasm comes from our own build (`wasmPaths`, given by the worker from ort-assets.ts), never a CDN.
  */
 import type { ModelEntry } from '../catalogue';
 import { findModel } from '../catalogue';
 import { AsyncQueue } from '../async-queue';
 import { EngineError, toEngineError } from '../errors';
 import { makeChunk } from '../protocol';
+import type { StoredCache } from '../download/cache';
 import { filterBatch } from './sampling';
+import { STORE_BASE, StoreCache, cacheStorageFallback, guardStoreFetch } from './store-cache';
 import type { ChatCompletionChunk, ChatCompletionMessage, ChatCompletionRequest, Engine, EngineInfo, LoadProgress, ProgressCallback, RequestOptions } from '../types';
 
 type Transformers = typeof import('@huggingface/transformers');
@@ -40,8 +43,13 @@ export interface TransformersEngineOptions {
 	deviceOverride?: 'cpu';
 	/** Folder that holds the model folders, for tests in Node; in browsers the entry's URL decides. */
 	localModelPath?: string;
-	/** The catalogue lookup (tests pass their own entries). */
-	find?: (id: string) => ModelEntry | undefined;
+	/** The catalogue lookup (the worker adds downloaded models; tests pass their own entries). */
+	find?: (id: string) => ModelEntry | undefined | Promise<ModelEntry | undefined>;
+	/**
+	 * The complete download of a model on this device, or null: how a catalogue entry that is not
+	 * bundled is read (the worker passes the OPFS store's, tests a memory store's).
+	 */
+	stored?: (modelId: string) => Promise<StoredCache | null>;
 }
 
 interface Loaded {
@@ -84,7 +92,10 @@ export function toTransformersError(e: unknown, entry?: ModelEntry): EngineError
 /** Per-file download fractions reported by Transformers.js, averaged into one progress line. */
 class ProgressTracker {
 	private readonly files = new Map<string, number>();
-	constructor(private readonly report: (p: LoadProgress) => void) {}
+	constructor(
+		private readonly report: (p: LoadProgress) => void,
+		private readonly line = (file: string) => `Fetching ${file}…`
+	) {}
 
 	update(info: unknown): void {
 		const p = info as { status?: string; file?: string; progress?: number };
@@ -95,7 +106,7 @@ class ProgressTracker {
 		else return;
 		const fractions = [...this.files.values()];
 		const done = fractions.reduce((a, b) => a + b, 0) / fractions.length;
-		this.report({ progress: 0.05 + 0.85 * done, text: `Fetching ${p.file.split('/').pop()}…` });
+		this.report({ progress: 0.05 + 0.85 * done, text: this.line(p.file.split('/').pop()!) });
 	}
 }
 
@@ -159,6 +170,8 @@ function tokenStreamer(lib: Transformers, tokenizer: Tokenizer, emit: (text: str
 export class TransformersEngine implements Engine {
 	private lib: Transformers | null = null;
 	private loaded: Loaded | null = null;
+	/** Transformers.js's cache: the mounted downloaded model, else Cache Storage as by default. */
+	private readonly cache = new StoreCache(cacheStorageFallback('transformers-cache'));
 	private generating = false;
 
 	constructor(private readonly options: TransformersEngineOptions) {}
@@ -169,6 +182,11 @@ export class TransformersEngine implements Engine {
 		const { env } = lib;
 		env.allowRemoteModels = false;
 		env.allowLocalModels = true;
+		env.fetch = guardStoreFetch(env.fetch);
+		// Never fetched (allowRemoteModels is false): this only names the cache key Transformers.js
+		// reads a file back by, which must then be the store URL too (Node's path, return_path).
+		env.remoteHost = STORE_BASE;
+		env.remotePathTemplate = '{model}/';
 		const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown; numThreads?: number; proxy?: boolean }; logLevel?: string };
 		if (onnx.wasm && this.options.wasmPaths) {
 			onnx.wasm.wasmPaths = { ...this.options.wasmPaths };
@@ -180,7 +198,7 @@ export class TransformersEngine implements Engine {
 	}
 
 	async load(modelId: string, onProgress?: ProgressCallback): Promise<EngineInfo> {
-		const entry = (this.options.find ?? findModel)(modelId);
+		const entry = await (this.options.find ?? findModel)(modelId);
 		if (!isTransformersEntry(entry)) throw new EngineError('model-load', `Unknown model '${modelId}' for the Transformers.js engine. Pick one from the list.`);
 		const t0 = performance.now();
 		try {
@@ -200,11 +218,24 @@ export class TransformersEngine implements Engine {
 					}
 					adapterName = adapter.info?.description || adapter.info?.vendor || 'WebGPU';
 				}
+				// A downloaded model is read from this device's store, never the network.
+				const stored = entry.bundled ? null : await this.options.stored?.(modelId).catch(() => null);
+				if (!entry.bundled && !stored) throw new EngineError('model-load', `${entry.name} is not downloaded to this device yet. Download it on the Models page, then choose it again.`);
 				onProgress?.({ progress: 0.02, text: 'Loading Transformers.js…' });
 				const lib = await this.library();
-				const where = splitModelUrl(entry.url);
-				lib.env.localModelPath = this.options.localModelPath ?? where.localModelPath;
-				const tracker = new ProgressTracker((p) => onProgress?.(p));
+				let where: { localModelPath: string; id: string };
+				if (stored) {
+					where = { localModelPath: STORE_BASE, id: this.cache.mount(stored) };
+				} else {
+					this.cache.unmount();
+					where = splitModelUrl(entry.url);
+					if (this.options.localModelPath) where.localModelPath = this.options.localModelPath;
+				}
+				lib.env.localModelPath = where.localModelPath;
+				// `env` is the library's, shared by every engine in this thread: ours is set per load.
+				lib.env.useCustomCache = true;
+				lib.env.customCache = this.cache;
+				const tracker = new ProgressTracker((p) => onProgress?.(p), stored ? (file) => `Reading ${file} from this device…` : undefined);
 				const progress_callback = (p: unknown) => tracker.update(p);
 				const tokenizer = await lib.AutoTokenizer.from_pretrained(where.id, { progress_callback });
 				const model = await lib.AutoModelForCausalLM.from_pretrained(where.id, { dtype, device, progress_callback });
@@ -224,6 +255,7 @@ export class TransformersEngine implements Engine {
 	async unload(): Promise<void> {
 		const l = this.loaded;
 		this.loaded = null;
+		this.cache.unmount();
 		if (l) await l.model.dispose();
 	}
 
