@@ -7,6 +7,7 @@
  * - decode against its bandwidth roofline: bytes one decode step must read (weights + KV at the
  *   mean context length) ÷ the adapter's copy bandwidth measured in this run (read + write
  *   bytes of one large copyBufferToBuffer, as kernels.bench.ts);
+ * - dispatches: per generated token (prefill included), and of one decode step's forward pass;
  * - host cost: µs to record one dispatch of a decode step (no submit), and wall µs per dispatch;
  * - device memory: peak bytes of live device buffers while the model loads and generates,
  *   against the bytes of the weights plus the KV cache.
@@ -41,6 +42,15 @@ async function copyBandwidth(ctx: GpuContext): Promise<number> {
 	src.destroy();
 	dst.destroy();
 	return (2 * bytes) / s;
+}
+
+/** Dispatches of one decode step's forward pass (without the sampler), by recording one. */
+function decodeStepDispatches(ctx: GpuContext, model: LlamaModel, pos: number): number {
+	const d0 = ctx.stats.dispatches;
+	const b = new Batch(ctx);
+	model.recordDecodeStep(b, pos);
+	b.discard();
+	return ctx.stats.dispatches - d0;
 }
 
 /** Median µs to record one dispatch of a decode step, without submitting. */
@@ -92,6 +102,7 @@ async function run(ctx: GpuContext, bw: number, name: string, path: string, quan
 			rooflineTokS: +rooflineTokS.toFixed(1),
 			decodeOfRoofline: +(decodeTokS / rooflineTokS).toFixed(4),
 			dispatchesPerToken: +dispatchesPerToken.toFixed(1),
+			decodeStepDispatches: decodeStepDispatches(ctx, model, promptLen),
 			wallUsPerDispatch: +((r.decodeMs * 1000) / steps / dispatchesPerToken).toFixed(1),
 			recordUsPerDispatch: +recordUs(ctx, model, promptLen).toFixed(1),
 			deviceMiB: +(peak / MiB).toFixed(2),

@@ -16,6 +16,7 @@ import { makeWeight } from '../testing/weights.js';
 import { normal, rng } from '../testing/rng.js';
 import { matmul } from '../ops/matmul/matmul.js';
 import { matvec, type MatvecVariant } from '../ops/matvec/matvec.js';
+import { fusedMatvec } from '../ops/matvec/fused-matvec.js';
 import { rmsnorm } from '../ops/rmsnorm/rmsnorm.js';
 import { softmax } from '../ops/softmax/softmax.js';
 import { createRopeTable, rope } from '../ops/rope/rope.js';
@@ -77,6 +78,25 @@ async function main(): Promise<void> {
 		}
 	}
 
+	// The fused decode matvecs of a SmolLM2 layer: RMSNorm + gate/up (interleaved, 2·1536 rows)
+	// + SwiGLU, and down + residual add. Bytes: the weights, x (and g), the output.
+	{
+		const [D, I] = [576, 1536];
+		const x = tensorFrom(ctx, normal(r, D), [1, D]);
+		const g = tensorFrom(ctx, normal(r, D), [D]);
+		const act = tensorFrom(ctx, normal(r, I), [1, I]);
+		const res = emptyTensor(ctx, [1, D]);
+		const gu = emptyTensor(ctx, [1, I]);
+		for (const f of formats) {
+			const up = makeWeight(ctx, f, normal(r, 2 * I * D), 2 * I, D).weight;
+			const down = makeWeight(ctx, f, normal(r, D * I), D, I).weight;
+			for (const v of variants) {
+				const norm = { weight: g, eps: 1e-5 };
+				add(`fused matvec norm+swiglu ${f} ${v}`, `N=${2 * I} K=${D}`, await measure(ctx, (b) => fusedMatvec(ctx, { x, w: up, norm, out: gu, epilogue: 'swiglu', variant: v }, b), 2 * I * weightRowBytes(f, D) + 2 * D * 4 + I * 4, 4 * I * D));
+				add(`fused matvec +residual ${f} ${v}`, `N=${D} K=${I}`, await measure(ctx, (b) => fusedMatvec(ctx, { x: act, w: down, out: res, epilogue: 'add', variant: v }, b), D * weightRowBytes(f, I) + I * 4 + 2 * D * 4, 2 * I * D));
+			}
+		}
+	}
 	// Prefill-shaped matmuls.
 	const mmShapes: [number, number, number][] = quick ? [[32, 576, 576]] : [[64, 576, 1536], [128, 576, 576]];
 	for (const [M, K, N] of mmShapes) {

@@ -102,7 +102,8 @@ export type WeightData = Float32Array | Uint16Array | Uint32Array;
 
 /**
  * Uploads a [rows, cols] weight, split along rows so each part's binding is at most
- * `maxPartBytes` (default: the context's maxStorageBufferBindingSize).
+ * `maxPartBytes` (default: the context's maxStorageBufferBindingSize), each part holding a
+ * multiple of `rowMultiple` rows (default 1).
  */
 export function uploadWeight(
 	ctx: GpuContext,
@@ -110,7 +111,7 @@ export function uploadWeight(
 	data: WeightData,
 	rows: number,
 	cols: number,
-	opts: { maxPartBytes?: number; label?: string } = {}
+	opts: { maxPartBytes?: number; label?: string; rowMultiple?: number } = {}
 ): Weight {
 	if (format === 'q8' || format === 'q4') {
 		check(cols % QUANT_BLOCK === 0, `uploadWeight(${format}): cols ${cols} must be a multiple of ${QUANT_BLOCK}`);
@@ -123,6 +124,9 @@ export function uploadWeight(
 	// Keep part sizes a multiple of 4 bytes for f16 rows of odd length: an even row count.
 	let rowsPerPart = Math.floor(maxPart / rowBytes);
 	if (format === 'f16' && cols % 2 === 1) rowsPerPart -= rowsPerPart % 2;
+	// Parts that must not split row groups (e.g. interleaved (gate, up) pairs: rowMultiple 2).
+	const multiple = opts.rowMultiple ?? 1;
+	if (multiple > 1) rowsPerPart -= rowsPerPart % multiple;
 	if (rowsPerPart < 1) {
 		throw new GpuError(
 			'limit-exceeded',

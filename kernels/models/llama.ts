@@ -5,21 +5,40 @@
  *   T = tokens in a step (prompt length for prefill, 1 for decode), D = hidden size,
  *   Hq/Hkv = query/kv heads, Dh = head dim, I = MLP size, V = vocabulary, S = KV capacity
  *
- * One step (prefill or decode) is recorded into one Batch and submitted once, including the
- * GPU sampler and the copy of the chosen id into a mapped staging buffer: one submit and one
- * 8-byte readback per token. Prefill uses the matmul kernels (T > 1), decode the matvec ones.
+ * One step (prefill or decode) is recorded into one Batch — one command encoder, one compute
+ * pass — and submitted once, including the GPU sampler and the copy of the chosen id into a
+ * mapped staging buffer: one submit and one 8-byte readback per token. Bind groups are cached
+ * by the Batch machinery and params go in one writeBuffer per step, so a decode step creates
+ * no GPU object.
+ *
+ * Fused at load time: q/k/v rows are concatenated into one matrix (with one concatenated
+ * bias), gate/up rows are interleaved in (gate, up) pairs. A decode layer is then 5 dispatches
+ * (7 on CPU adapters, where the two RMSNorms stay separate dispatches: LoadOptions.fuseNorm):
+ *   qkv     fusedMatvec: RMSNorm(x) prologue, bias          -> qkv
+ *   attn    attentionDecode: q/k norm (Qwen3), RoPE, the new K/V into the cache, attention
+ *           over the cache (+1 combine dispatch when the keys are split on GPUs) -> att
+ *   o       fusedMatvec, epilogue x += o(att) (+ bias)
+ *   mlp-in  fusedMatvec: RMSNorm(x) prologue, SwiGLU epilogue -> act
+ *   down    fusedMatvec, epilogue x += down(act)
+ * and the lm_head is a fusedMatvec with the final norm as prologue (reading the last row). Prefill (T > 1) runs the
+ * same graph with RMSNorm dispatches, the matmul kernel (add / swiglu epilogues) and
+ * qkvPost + attention (a token's keys come from other tokens' workgroups). Matrices
+ * whose formats differ (mixed GGUF files) stay separate: side-by-side outputs, siluMul.
  */
 import { Batch } from '../gpu/batch.js';
 import { writeBuffer } from '../gpu/buffers.js';
 import type { GpuContext } from '../gpu/context.js';
-import { emptyTensor, tensorFrom, uploadWeight, destroyWeight, type DeviceTensor, type Weight } from '../gpu/tensor.js';
-import { attention, createKvCache, writeKv, type KvCache } from '../ops/attention/attention.js';
-import { add } from '../ops/add/add.js';
+import { emptyTensor, tensorFrom, uploadWeight, destroyWeight, weightRowBytes, type DeviceTensor, type Weight } from '../gpu/tensor.js';
+import { attention, createKvCache, type KvCache } from '../ops/attention/attention.js';
+import { attentionDecode } from '../ops/attention/attention-decode.js';
+import { qkvPost } from '../ops/attention/qkv-post.js';
 import { embedding } from '../ops/embedding/embedding.js';
-import { linear } from '../ops/matmul/matmul.js';
-import { createMlpScratch, mlp, type MlpScratch } from '../ops/mlp/mlp.js';
+import { matmul } from '../ops/matmul/matmul.js';
+import { fusedMatvec } from '../ops/matvec/fused-matvec.js';
+import { defaultMatvecVariant } from '../ops/matvec/matvec.js';
 import { rmsnorm } from '../ops/rmsnorm/rmsnorm.js';
-import { createRopeTable, rope, type RopeTable } from '../ops/rope/rope.js';
+import { createRopeTable, type RopeTable } from '../ops/rope/rope.js';
+import { siluMul } from '../ops/silu-mul/silu-mul.js';
 import { checkSamplingParams, sample, type SamplingParams } from '../ops/sampling/sampling.js';
 import { seededRandom } from './random.js';
 import { ropeFrequencies, type ModelConfig } from './config.js';
@@ -27,42 +46,51 @@ import { ModelError } from './errors.js';
 import { readWeight, type ModelFiles } from './model-files.js';
 import type { QuantCache } from './quant-cache.js';
 import { readF32 } from './tensors.js';
-import { EMBED, FINAL_NORM, LM_HEAD, layerNames, planTensors, type QuantMode } from './weights.js';
+import { EMBED, FINAL_NORM, joinRows, LM_HEAD, layerNames, planTensors, type HostMatrix, type QuantMode } from './weights.js';
 
 const MAP_READ = 0x01;
 const COPY_DST = 0x08;
 
+/** One projection of a fused group: its rows land at `offset` of the group's output row. */
+interface Segment {
+	w: Weight;
+	bias?: DeviceTensor;
+	offset: number;
+}
+
 interface LayerWeights {
 	inputNorm: DeviceTensor;
 	postNorm: DeviceTensor;
-	q: Weight;
-	k: Weight;
-	v: Weight;
+	/** q, k, v: one concatenated segment, or three when their formats differ. */
+	qkv: Segment[];
 	o: Weight;
-	qBias?: DeviceTensor;
-	kBias?: DeviceTensor;
-	vBias?: DeviceTensor;
 	oBias?: DeviceTensor;
 	qNorm?: DeviceTensor;
 	kNorm?: DeviceTensor;
-	mlp: { gate: Weight; up: Weight; down: Weight };
+	/** gate/up rows interleaved in pairs (SwiGLU epilogue), or null when kept apart. */
+	gateUp: Weight | null;
+	gate: Weight | null;
+	up: Weight | null;
+	down: Weight;
 }
 
 /** Per-T activations, reused across steps with the same T. */
 interface Scratch {
 	T: number;
 	ids: DeviceTensor;
+	/** The residual stream [T, D]. */
 	x: DeviceTensor;
+	/** RMSNorm output [T, D] (prefill only: decode fuses the norm into the matvecs). */
 	h: DeviceTensor;
+	/** [T, (Hq + 2·Hkv)·Dh] projections. */
+	qkv: DeviceTensor;
+	/** [T, Hq, Dh] rotated queries. */
 	q: DeviceTensor;
-	k: DeviceTensor;
-	v: DeviceTensor;
-	qn: DeviceTensor | null;
-	kn: DeviceTensor | null;
 	att: DeviceTensor;
-	o: DeviceTensor;
-	mlp: MlpScratch;
-	m: DeviceTensor;
+	/** [T, I] SwiGLU output, and gate/up [T, I] where they are not fused. */
+	act: DeviceTensor;
+	gate: DeviceTensor | null;
+	up: DeviceTensor | null;
 }
 
 export interface LoadOptions {
@@ -74,6 +102,12 @@ export interface LoadOptions {
 	maxSeq?: number;
 	/** Progress: tensors done of total. */
 	onProgress?: (done: number, total: number, name: string) => void;
+	/**
+	 * Fuse the RMSNorms into the decode matvecs (default: where the matvec splits K over a
+	 * workgroup, i.e. GPUs; on CPU adapters a separate RMSNorm dispatch is faster: the `rows`
+	 * matvec would recompute Σx² per row).
+	 */
+	fuseNorm?: boolean;
 }
 
 /** What `load` did, for logs and tests. */
@@ -116,14 +150,22 @@ function view(t: DeviceTensor, shape: number[]): DeviceTensor {
 	return { buffer: t.buffer, dtype: t.dtype, shape };
 }
 
+function layerMatrices(L: LayerWeights): Weight[] {
+	const out = [...L.qkv.map((g) => g.w), L.o, L.down];
+	for (const m of [L.gateUp, L.gate, L.up]) if (m) out.push(m);
+	return out;
+}
+
+function layerVectors(L: LayerWeights): (DeviceTensor | undefined)[] {
+	return [L.inputNorm, L.postNorm, ...L.qkv.map((g) => g.bias), L.oBias, L.qNorm, L.kNorm];
+}
+
 /** A loaded decoder: weights on the device, a KV cache, per-step scratch. */
 export class LlamaModel {
 	private scratch = new Map<number, Scratch>();
 	private readonly staging: GPUBuffer;
 	private readonly outIds: DeviceTensor;
 	private readonly context: DeviceTensor;
-	private readonly last: DeviceTensor;
-	private readonly lastNorm: DeviceTensor;
 	private readonly logits: DeviceTensor;
 	private readonly samplerScratch: DeviceTensor;
 	private busy = false;
@@ -138,14 +180,13 @@ export class LlamaModel {
 		private readonly kv: KvCache[],
 		private readonly ropeTable: RopeTable,
 		readonly maxSeq: number,
-		readonly stats: LoadStats
+		readonly stats: LoadStats,
+		private readonly fuseNorm: boolean
 	) {
 		const c = config;
 		this.staging = ctx.device.createBuffer({ size: 8, usage: MAP_READ | COPY_DST });
 		this.outIds = emptyTensor(ctx, [2], 'u32', 'sampled');
 		this.context = emptyTensor(ctx, [maxSeq], 'u32', 'context-ids');
-		this.last = emptyTensor(ctx, [1, c.hiddenSize]);
-		this.lastNorm = emptyTensor(ctx, [1, c.hiddenSize]);
 		this.logits = emptyTensor(ctx, [1, c.vocabSize], 'f32', 'logits');
 		this.samplerScratch = emptyTensor(ctx, [c.vocabSize]);
 	}
@@ -167,22 +208,91 @@ export class LlamaModel {
 		const mats = new Map<string, Weight>();
 		const vecs = new Map<string, DeviceTensor>();
 		const uploaded: Weight[] = [];
+		const layers: LayerWeights[] = [];
+		// Tensors of a fused group wait on the host until the group is complete.
+		const held = new Map<string, HostMatrix>();
+		const heldVecs = new Map<string, Float32Array>();
+		const grouped = new Map<string, number>();
+		const names = Array.from({ length: c.numLayers }, (_, i) => layerNames(i));
+		names.forEach((n, i) => {
+			for (const k of [n.q, n.k, n.v, n.gate, n.up]) grouped.set(k, i);
+			if (c.qkvBias) for (const k of [n.qBias, n.kBias, n.vBias]) grouped.set(k, i);
+		});
+		const limit = ctx.limits.maxStorageBufferBindingSize;
+		const upload = (m: HostMatrix, label: string, rowMultiple = 1): Weight => {
+			const w = uploadWeight(ctx, m.format, m.data, m.rows, m.cols, { label, rowMultiple });
+			uploaded.push(w);
+			return w;
+		};
+		const uploadVec = (data: Float32Array, label: string): DeviceTensor => {
+			const t = tensorFrom(ctx, data, [data.length], 'f32', label);
+			vecs.set(label, t);
+			return t;
+		};
+		const qkvSegments: Segment[][] = [];
+		const gateUps: (Pick<LayerWeights, 'gateUp' | 'gate' | 'up'> | undefined)[] = [];
+		/** Uploads layer i's q/k/v and gate/up groups once all their tensors are read. */
+		const flush = (i: number) => {
+			const n = names[i];
+			const biasNames = [n.qBias, n.kBias, n.vBias];
+			if (!qkvSegments[i] && [n.q, n.k, n.v].every((k) => held.has(k)) && (!c.qkvBias || biasNames.every((k) => heldVecs.has(k)))) {
+				const ms = [n.q, n.k, n.v].map((k) => held.get(k)!);
+				const bs = c.qkvBias ? biasNames.map((k) => heldVecs.get(k)!) : null;
+				if (ms.every((m) => m.format === ms[0].format)) {
+					let bias: DeviceTensor | undefined;
+					if (bs) {
+						const joined = new Float32Array(bs.reduce((t, v) => t + v.length, 0));
+						let o = 0;
+						for (const v of bs) {
+							joined.set(v, o);
+							o += v.length;
+						}
+						bias = uploadVec(joined, `model.layers.${i}.self_attn.qkv_proj.bias`);
+					}
+					qkvSegments[i] = [{ w: upload(joinRows(ms, 'concat'), `model.layers.${i}.self_attn.qkv_proj.weight`), bias, offset: 0 }];
+				} else {
+					let offset = 0;
+					qkvSegments[i] = ms.map((m, j) => {
+						const seg: Segment = { w: upload(m, [n.q, n.k, n.v][j]), bias: bs ? uploadVec(bs[j], biasNames[j]) : undefined, offset };
+						offset += m.rows;
+						return seg;
+					});
+				}
+				for (const k of [n.q, n.k, n.v, ...biasNames]) {
+					held.delete(k);
+					heldVecs.delete(k);
+				}
+			}
+			if (!gateUps[i] && held.has(n.gate) && held.has(n.up)) {
+				const g = held.get(n.gate)!;
+				const u = held.get(n.up)!;
+				const pair = g.format === u.format && 2 * weightRowBytes(g.format, g.cols) <= limit;
+				gateUps[i] = pair
+					? { gateUp: upload(joinRows([g, u], 'interleave'), `model.layers.${i}.mlp.gate_up_proj.weight`, 2), gate: null, up: null }
+					: { gateUp: null, gate: upload(g, n.gate), up: upload(u, n.up) };
+				held.delete(n.gate);
+				held.delete(n.up);
+			}
+		};
 		try {
 			for (const t of plan) {
+				const layer = grouped.get(t.name);
 				if (t.kind === 'vector') {
 					const data = await readF32(files.source, t.stored);
-					vecs.set(t.name, tensorFrom(ctx, data, t.shape, 'f32', t.name));
+					if (layer !== undefined) heldVecs.set(t.name, data);
+					else vecs.set(t.name, tensorFrom(ctx, data, t.shape, 'f32', t.name));
 					stats.weightBytes += data.byteLength;
 				} else {
 					const r = await readWeight(files, t, o.cache ?? null);
-					const w = uploadWeight(ctx, r.format, r.data, t.shape[0], t.shape[1], { label: t.name });
-					uploaded.push(w);
-					mats.set(t.name, w);
+					const host: HostMatrix = { format: r.format, data: r.data, rows: t.shape[0], cols: t.shape[1] };
+					if (layer !== undefined) held.set(t.name, host);
+					else mats.set(t.name, upload(host, t.name));
 					stats.weightBytes += r.data.byteLength;
 					if ((r.format === 'q8' || r.format === 'q4') && !t.stored.dtype.startsWith('q')) stats.quantized++;
 					if (r.cached) stats.cacheHits++;
 					stats.formats[r.format] = (stats.formats[r.format] ?? 0) + 1;
 				}
+				if (layer !== undefined) flush(layer);
 				stats.tensors++;
 				o.onProgress?.(stats.tensors, plan.length, t.name);
 			}
@@ -192,31 +302,26 @@ export class LlamaModel {
 			for (const v of vecs.values()) v.buffer.destroy();
 			throw e;
 		}
-		const layers: LayerWeights[] = [];
 		for (let i = 0; i < c.numLayers; i++) {
-			const n = layerNames(i);
-			const m = (k: string) => mats.get(k)!;
+			const n = names[i];
 			layers.push({
 				inputNorm: vecs.get(n.inputNorm)!,
 				postNorm: vecs.get(n.postNorm)!,
-				q: m(n.q),
-				k: m(n.k),
-				v: m(n.v),
-				o: m(n.o),
-				qBias: vecs.get(n.qBias),
-				kBias: vecs.get(n.kBias),
-				vBias: vecs.get(n.vBias),
+				qkv: qkvSegments[i],
+				o: mats.get(n.o)!,
 				oBias: vecs.get(n.oBias),
 				qNorm: vecs.get(n.qNorm),
 				kNorm: vecs.get(n.kNorm),
-				mlp: { gate: m(n.gate), up: m(n.up), down: m(n.down) }
+				...gateUps[i]!,
+				down: mats.get(n.down)!
 			});
 		}
 		const kv = layers.map(() => createKvCache(ctx, maxSeq, c.numKvHeads, c.headDim));
 		const table = createRopeTable(ctx, { rotaryDim: c.rotaryDim, theta: c.ropeTheta, maxPositions: maxSeq, invFreq: ropeFrequencies(c) });
 		const embed = mats.get(EMBED)!;
 		const head = c.tieEmbeddings ? embed : mats.get(LM_HEAD)!;
-		return new LlamaModel(ctx, c, embed, head, vecs.get(FINAL_NORM)!, layers, kv, table, maxSeq, stats);
+		const fuseNorm = o.fuseNorm ?? defaultMatvecVariant(ctx) !== 'rows';
+		return new LlamaModel(ctx, c, embed, head, vecs.get(FINAL_NORM)!, layers, kv, table, maxSeq, stats, fuseNorm);
 	}
 
 	private scratchFor(T: number): Scratch {
@@ -225,20 +330,18 @@ export class LlamaModel {
 		const c = this.config;
 		const ctx = this.ctx;
 		const e = (shape: number[]) => emptyTensor(ctx, shape);
+		const split = this.layers.some((L) => !L.gateUp);
 		s = {
 			T,
 			ids: emptyTensor(ctx, [T], 'u32'),
 			x: e([T, c.hiddenSize]),
 			h: e([T, c.hiddenSize]),
-			q: e([T, c.numHeads * c.headDim]),
-			k: e([T, c.numKvHeads * c.headDim]),
-			v: e([T, c.numKvHeads * c.headDim]),
-			qn: c.qkNorm ? e([T * c.numHeads, c.headDim]) : null,
-			kn: c.qkNorm ? e([T * c.numKvHeads, c.headDim]) : null,
+			qkv: e([T, (c.numHeads + 2 * c.numKvHeads) * c.headDim]),
+			q: e([T, c.numHeads, c.headDim]),
 			att: e([T, c.numHeads, c.headDim]),
-			o: e([T, c.hiddenSize]),
-			mlp: createMlpScratch(ctx, T, c.intermediateSize),
-			m: e([T, c.hiddenSize])
+			act: e([T, c.intermediateSize]),
+			gate: split ? e([T, c.intermediateSize]) : null,
+			up: split ? e([T, c.intermediateSize]) : null
 		};
 		// Decode scratch lives as long as the model; prefill scratch is freed after use.
 		if (T === 1) this.scratch.set(T, s);
@@ -247,42 +350,62 @@ export class LlamaModel {
 
 	private destroyScratch(s: Scratch): void {
 		if (this.scratch.get(s.T) === s) return;
-		for (const t of [s.ids, s.x, s.h, s.q, s.k, s.v, s.qn, s.kn, s.att, s.o, s.m, s.mlp.gate, s.mlp.up, s.mlp.act]) t?.buffer.destroy();
+		for (const t of [s.ids, s.x, s.h, s.qkv, s.q, s.att, s.act, s.gate, s.up]) t?.buffer.destroy();
 	}
 
-	/** Records the forward pass of `T` tokens at positions pos0.. and the logits of the last one. */
+	/**
+	 * Records the forward pass of `T` tokens at positions pos0.. and the logits of the last one
+	 * (the dispatch plan is in the file header).
+	 */
 	private recordForward(b: Batch, s: Scratch, pos0: number): void {
 		const { ctx, config: c } = this;
 		const T = s.T;
 		const eps = c.rmsNormEps;
+		const decode = T === 1;
+		const att = view(s.att, [T, c.numHeads * c.headDim]);
+		// The input of a normed projection: x with the norm fused into the decode matvec, or
+		// h = RMSNorm(x) from its own dispatch (prefill, or fuseNorm off).
+		const normed = (weight: DeviceTensor, matvecAnyT = false) => {
+			if (this.fuseNorm && (decode || matvecAnyT)) return { x: s.x, norm: { weight, eps } };
+			rmsnorm(ctx, { x: s.x, weight, out: s.h, eps }, b);
+			return { x: s.h, norm: undefined };
+		};
 		embedding(ctx, { ids: s.ids, table: this.embed, out: s.x }, b);
 		this.layers.forEach((L, i) => {
-			rmsnorm(ctx, { x: s.x, weight: L.inputNorm, out: s.h, eps }, b);
-			linear(ctx, { x: s.h, w: L.q, bias: L.qBias, out: s.q }, b);
-			linear(ctx, { x: s.h, w: L.k, bias: L.kBias, out: s.k }, b);
-			linear(ctx, { x: s.h, w: L.v, bias: L.vBias, out: s.v }, b);
-			let q = view(s.q, [T, c.numHeads, c.headDim]);
-			let k = view(s.k, [T, c.numKvHeads, c.headDim]);
-			if (L.qNorm && L.kNorm && s.qn && s.kn) {
-				rmsnorm(ctx, { x: view(s.q, [T * c.numHeads, c.headDim]), weight: L.qNorm, out: s.qn, eps }, b);
-				rmsnorm(ctx, { x: view(s.k, [T * c.numKvHeads, c.headDim]), weight: L.kNorm, out: s.kn, eps }, b);
-				q = view(s.qn, [T, c.numHeads, c.headDim]);
-				k = view(s.kn, [T, c.numKvHeads, c.headDim]);
+			// x -> qkv (RMSNorm fused into the decode matvec; a separate dispatch in prefill).
+			let src = normed(L.inputNorm);
+			for (const g of L.qkv) {
+				if (decode) fusedMatvec(ctx, { ...src, w: g.w, bias: g.bias, out: s.qkv, outOffset: g.offset }, b);
+				else matmul(ctx, { x: s.h, w: g.w, bias: g.bias, out: s.qkv, outOffset: g.offset }, b);
 			}
-			rope(ctx, { x: q, table: this.ropeTable, pos0, layout: c.ropeLayout }, b);
-			rope(ctx, { x: k, table: this.ropeTable, pos0, layout: c.ropeLayout }, b);
-			writeKv(ctx, { cache: this.kv[i], k, v: view(s.v, [T, c.numKvHeads, c.headDim]), pos0 }, b);
-			attention(ctx, { q, cache: this.kv[i], pos0, out: s.att }, b);
-			linear(ctx, { x: view(s.att, [T, c.numHeads * c.headDim]), w: L.o, bias: L.oBias, out: s.o }, b);
-			add(ctx, { a: s.x, b: s.o }, b);
-			rmsnorm(ctx, { x: s.x, weight: L.postNorm, out: s.h, eps }, b);
-			mlp(ctx, { x: s.h, w: L.mlp, out: s.m, scratch: s.mlp }, b);
-			add(ctx, { a: s.x, b: s.m }, b);
+			// q/k norm, RoPE, K/V into the cache, attention (one dispatch in decode).
+			const qkNorm = L.qNorm && L.kNorm ? { q: L.qNorm, k: L.kNorm, eps } : undefined;
+			const post = { qkv: s.qkv, heads: c.numHeads, qkNorm, table: this.ropeTable, layout: c.ropeLayout, pos0, cache: this.kv[i] };
+			if (decode) attentionDecode(ctx, { ...post, out: s.att }, b);
+			else {
+				qkvPost(ctx, { ...post, q: s.q }, b);
+				attention(ctx, { q: s.q, cache: this.kv[i], pos0, out: s.att }, b);
+			}
+			// x += o(att)
+			if (decode) fusedMatvec(ctx, { x: att, w: L.o, bias: L.oBias, out: s.x, epilogue: 'add' }, b);
+			else matmul(ctx, { x: att, w: L.o, bias: L.oBias, out: s.x, epilogue: 'add' }, b);
+			// act = silu(gate(norm(x))) · up(norm(x))
+			src = normed(L.postNorm);
+			if (L.gateUp) {
+				if (decode) fusedMatvec(ctx, { ...src, w: L.gateUp, out: s.act, epilogue: 'swiglu' }, b);
+				else matmul(ctx, { x: s.h, w: L.gateUp, out: s.act, epilogue: 'swiglu' }, b);
+			} else if (L.gate && L.up && s.gate && s.up) {
+				for (const [w, out] of [[L.gate, s.gate], [L.up, s.up]] as const) {
+					if (decode) fusedMatvec(ctx, { ...src, w, out }, b);
+					else matmul(ctx, { x: s.h, w, out }, b);
+				}
+				siluMul(ctx, { gate: s.gate, up: s.up, out: s.act }, b);
+			}
+			// x += down(act)
+			if (decode) fusedMatvec(ctx, { x: s.act, w: L.down, out: s.x, epilogue: 'add' }, b);
+			else matmul(ctx, { x: s.act, w: L.down, out: s.x, epilogue: 'add' }, b);
 		});
-		const row = c.hiddenSize * 4;
-		b.copy(s.x.buffer, (T - 1) * row, this.last.buffer, 0, row);
-		rmsnorm(ctx, { x: this.last, weight: this.norm, out: this.lastNorm, eps }, b);
-		linear(ctx, { x: this.lastNorm, w: this.lmHead, out: this.logits }, b);
+		fusedMatvec(ctx, { ...normed(this.norm, true), xRow: T - 1, w: this.lmHead, out: this.logits }, b);
 	}
 
 	/**
@@ -432,8 +555,8 @@ export class LlamaModel {
 		let n = w(this.lmHead) + t(this.norm);
 		if (this.embed !== this.lmHead) n += w(this.embed) / this.embed.rows;
 		for (const L of this.layers) {
-			for (const m of [L.q, L.k, L.v, L.o, L.mlp.gate, L.mlp.up, L.mlp.down]) n += w(m);
-			for (const v of [L.inputNorm, L.postNorm, L.qBias, L.kBias, L.vBias, L.oBias, L.qNorm, L.kNorm]) n += t(v);
+			for (const m of layerMatrices(L)) n += w(m);
+			for (const v of layerVectors(L)) n += t(v);
 		}
 		const kvRow = (this.kv[0]?.k.buffer.size ?? 0) / this.maxSeq;
 		return n + 2 * c.numLayers * keys * kvRow;
@@ -455,8 +578,8 @@ export class LlamaModel {
 		w(this.lmHead);
 		this.norm.buffer.destroy();
 		for (const L of this.layers) {
-			for (const m of [L.q, L.k, L.v, L.o, L.mlp.gate, L.mlp.up, L.mlp.down]) w(m);
-			for (const t of [L.inputNorm, L.postNorm, L.qBias, L.kBias, L.vBias, L.oBias, L.qNorm, L.kNorm]) t?.buffer.destroy();
+			for (const m of layerMatrices(L)) w(m);
+			for (const t of layerVectors(L)) t?.buffer.destroy();
 		}
 		for (const k of this.kv) {
 			k.k.buffer.destroy();
@@ -467,7 +590,7 @@ export class LlamaModel {
 			this.scratch.delete(s.T);
 			this.destroyScratch(s);
 		}
-		for (const t of [this.outIds, this.context, this.last, this.lastNorm, this.logits, this.samplerScratch]) t.buffer.destroy();
+		for (const t of [this.outIds, this.context, this.logits, this.samplerScratch]) t.buffer.destroy();
 		this.staging.destroy();
 	}
 }

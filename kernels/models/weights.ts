@@ -4,7 +4,8 @@
  * each one gets on the GPU (the precision rule). All of this runs before any GPU work.
  */
 import type { GpuLimits } from '../gpu/context.js';
-import { QUANT_BLOCK, weightRowBytes, type WeightFormat } from '../gpu/tensor.js';
+import { toF16Array } from '../gpu/f16.js';
+import { QUANT_BLOCK, weightRowBytes, type WeightData, type WeightFormat } from '../gpu/tensor.js';
 import type { ModelConfig } from './config.js';
 import { ModelError } from './errors.js';
 import type { StoredTensor, TensorIndex } from './tensors.js';
@@ -128,4 +129,58 @@ export function planTensors(
 		throw new ModelError('too-large', `${o.label}: logits of ${c.vocabSize} tokens (${vocabLogits} bytes) exceed maxStorageBufferBindingSize (${limit})`);
 	}
 	return plan;
+}
+
+/** Host data of one matrix in its GPU format (what `readWeight` returns). */
+export interface HostMatrix {
+	format: WeightFormat;
+	data: WeightData;
+	rows: number;
+	cols: number;
+}
+
+function rowBytesOf(m: HostMatrix): Uint8Array {
+	const d = m.format === 'f16' && m.data instanceof Float32Array ? toF16Array(m.data) : m.data;
+	return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+function typed(format: WeightFormat, bytes: Uint8Array): WeightData {
+	if (format === 'f32') return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+	if (format === 'f16') return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+	return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+}
+
+/**
+ * Joins matrices of one format and column count along their rows, for fused projections:
+ * `concat` stacks them (q, k, v → [Nq + Nk + Nv, K]); `interleave` alternates their rows
+ * (gate, up → [g0, u0, g1, u1, …], equal row counts). Rows of every format (q8/q4 blocks
+ * included) are self-contained, so this is a byte copy per row.
+ */
+export function joinRows(parts: HostMatrix[], mode: 'concat' | 'interleave'): HostMatrix {
+	const { format, cols } = parts[0];
+	for (const p of parts) {
+		if (p.format !== format || p.cols !== cols) {
+			throw new ModelError('bad-shape', `joinRows: cannot join a [${p.rows}, ${p.cols}] ${p.format} matrix with [·, ${cols}] ${format} ones`);
+		}
+	}
+	if (mode === 'interleave' && parts.some((p) => p.rows !== parts[0].rows)) {
+		throw new ModelError('bad-shape', 'joinRows: interleaved matrices need the same number of rows');
+	}
+	const rb = weightRowBytes(format, cols);
+	const rows = parts.reduce((n, p) => n + p.rows, 0);
+	const out = new Uint8Array(rows * rb);
+	const srcs = parts.map(rowBytesOf);
+	if (mode === 'concat') {
+		let o = 0;
+		for (const s of srcs) {
+			out.set(s, o);
+			o += s.byteLength;
+		}
+	} else {
+		const n = parts.length;
+		for (let r = 0; r < parts[0].rows; r++) {
+			for (let j = 0; j < n; j++) out.set(srcs[j].subarray(r * rb, (r + 1) * rb), (r * n + j) * rb);
+		}
+	}
+	return { format, data: typed(format, out), rows, cols };
 }

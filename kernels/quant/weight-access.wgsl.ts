@@ -67,15 +67,17 @@ export function weightAccess(format: WeightFormat, vec4: boolean, binding: numbe
  * For q8/q4: `fn wdot32(row, b, xq) -> f32`, the dot product of block b of W's row with 32
  * activations X[xq .. xq + 8) (X: array<vec4<f32>>). Whole-block loops load each scale once
  * and unpack a word per vec4 (q8) or two vec4s (q4), instead of re-deriving both per vec4.
+ * `x` renders the load of activation vec4 `i` (default `X[i]`; fused kernels pass a function
+ * call that applies a norm weight on the fly).
  */
-export function weightBlockDot(format: 'q8' | 'q4', kName = 'params.K'): string {
+export function weightBlockDot(format: 'q8' | 'q4', kName = 'params.K', x: (i: string) => string = (i) => `X[${i}]`): string {
 	if (format === 'q8') {
 		return `fn wdot32(row: u32, b: u32, xq: u32) -> f32 {
   let base = (row * (${kName} / 32u) + b) * 9u;
   var s = vec4<f32>(0.0);
   for (var j = 0u; j < 8u; j++) {
     let q = bitcast<vec4<i32>>(vec4<u32>(W[base + 1u + j]) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u);
-    s += X[xq + j] * vec4<f32>(q);
+    s += ${x('xq + j')} * vec4<f32>(q);
   }
   return bitcast<f32>(W[base]) * (s.x + s.y + s.z + s.w);
 }
@@ -88,8 +90,8 @@ export function weightBlockDot(format: 'q8' | 'q4', kName = 'params.K'): string 
   var sx = vec4<f32>(0.0);
   for (var j = 0u; j < 4u; j++) {
     let w = vec4<u32>(W[base + 1u + j]);
-    let x0 = X[xq + 2u * j];
-    let x1 = X[xq + 2u * j + 1u];
+    let x0 = ${x('xq + 2u * j')};
+    let x1 = ${x('xq + 2u * j + 1u')};
     s += x0 * vec4<f32>((w >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(15u));
     s += x1 * vec4<f32>((w >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(15u));
     sx += x0 + x1;

@@ -15,15 +15,15 @@ export interface LinearArgs {
 	out: DeviceTensor;
 }
 
-/** Validates shapes, dtypes, features and binding limits; returns M. */
-export function checkLinear(ctx: GpuContext, a: LinearArgs, op: string): number {
+/** Validates shapes, dtypes, features and binding limits (out is [M, outCols]); returns M. */
+export function checkLinear(ctx: GpuContext, a: LinearArgs, op: string, outCols = a.w.rows): number {
 	const { w } = a;
 	check(a.x.shape.length === 2, `${op}: x must be [M, K], got [${a.x.shape}]`);
 	const [M, K] = a.x.shape;
 	check(M >= 1 && K >= 1, `${op}: empty x [${a.x.shape}]`);
 	check(K === w.cols, `${op}: x has K=${K} but the weight is [${w.rows}, ${w.cols}]`);
 	checkTensor(a.x, 'f32', [M, K], `${op}: x`);
-	checkTensor(a.out, 'f32', [M, w.rows], `${op}: out`);
+	checkTensor(a.out, 'f32', [M, outCols], `${op}: out`);
 	check(a.out.buffer !== a.x.buffer, `${op}: out must not alias x`);
 	if (a.bias) checkTensor(a.bias, 'f32', [w.rows], `${op}: bias`);
 	if (w.format === 'f16') requireFeature(ctx.features.f16, 'shader-f16', `${op} with f16 weights`);
@@ -32,7 +32,7 @@ export function checkLinear(ctx: GpuContext, a: LinearArgs, op: string): number 
 	}
 	const limit = ctx.limits.maxStorageBufferBindingSize;
 	checkBindingSize(M * K * 4, limit, `${op}: x`);
-	checkBindingSize(M * w.rows * 4, limit, `${op}: out`);
+	checkBindingSize(M * outCols * 4, limit, `${op}: out`);
 	for (const p of w.parts) checkBindingSize(p.rows * weightRowBytes(w.format, K), limit, `${op}: weight part at row ${p.rowStart}`);
 	return M;
 }

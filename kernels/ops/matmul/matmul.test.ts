@@ -16,6 +16,8 @@ import type { GpuContext } from '../../gpu/context.js';
 import { linearRef } from './matmul.ref.js';
 import { linear, matmul } from './matmul.js';
 import { matvec, type MatvecVariant } from '../matvec/matvec.js';
+import { fusedMatvecRef } from '../matvec/fused-matvec.ref.js';
+import type { MatvecEpilogue } from '../matvec/fused-matvec.wgsl.js';
 
 const TOL = { atol: 1e-4, rtol: 1e-4 };
 const ctx = await testContext();
@@ -100,6 +102,39 @@ describe.each(FORMATS)('linear, %s weights', (format) => {
 		for (const variant of ['workgroup', 'subgroup'] as const) {
 			if (variant === 'subgroup' && !ctx.features.subgroups) continue;
 			await check(ctx, format, 1, K, N, 8, { maxPartBytes: max, variant });
+		}
+	});
+});
+
+/**
+ * The prefill epilogues: 'add' (residual stream), 'swiglu' ((gate, up) row pairs) and writing at
+ * a column offset of a wider output, row by row against fusedMatvecRef (no norm). Tolerance:
+ * 2e-4 + 2e-4·|ref| (exp in SiLU on top of f32 accumulation).
+ */
+describe.each(FORMATS)('matmul epilogues, %s weights', (format) => {
+	it.skipIf(skipFormat(format))('add and swiglu, at a column offset, split into parts', async () => {
+		const q = format === 'q8' || format === 'q4';
+		const shapes: [number, number, number][] = q ? [[3, 32, 6], [5, 64, 34]] : [[1, 3, 2], [3, 7, 6], [6, 33, 18], [5, 64, 34]];
+		for (const epilogue of ['add', 'swiglu'] as MatvecEpilogue[]) {
+			for (const [i, [M, K, N]] of shapes.entries()) {
+				const r = rng(300 + i);
+				const x = normal(r, M * K);
+				const rowBytes = format === 'f32' ? K * 4 : format === 'f16' ? K * 2 : format === 'q8' ? (K / 32) * 36 : (K / 32) * 20;
+				const maxPart = i === shapes.length - 1 ? rowBytes * 4 : undefined; // parts of 4 rows
+				const { weight, dense } = makeWeight(ctx, format, normal(r, N * K, 0.5), N, K, maxPart);
+				const b = normal(r, N);
+				const produced = epilogue === 'swiglu' ? N / 2 : N;
+				const L = produced + 3;
+				const y0 = normal(r, M * L);
+				const out = tensorFrom(ctx, y0, [M, L]);
+				matmul(ctx, { x: tensorFrom(ctx, x, [M, K]), w: weight, bias: tensorFrom(ctx, b, [N]), out, outOffset: 2, epilogue });
+				const want = Float32Array.from(y0);
+				for (let m = 0; m < M; m++) {
+					const row = want.subarray(m * L, (m + 1) * L);
+					fusedMatvecRef(x.subarray(m * K, (m + 1) * K), dense, K, N, { bias: b, epilogue, out: row, outOffset: 2 });
+				}
+				expectClose(await readF32(ctx, out.buffer, M * L), want, { atol: 2e-4, rtol: 2e-4 }, `${format} ${epilogue} M=${M} K=${K} N=${N}`);
+			}
 		}
 	});
 });

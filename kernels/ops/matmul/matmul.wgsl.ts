@@ -1,5 +1,6 @@
 /**
- * Register-blocked matmul Y[M, N] = X[M, K] · W[N, K]^T (+ bias), for prefill.
+ * Register-blocked matmul Y[M, N] = X[M, K] · W[N, K]^T (+ bias), for prefill. Y's rows are
+ * `ldy` apart and the N outputs start at column `outOff` (fused q/k/v of mixed formats).
  *
  * Each invocation computes a 4x4 tile of Y from 4 rows of X and 4 rows of W, reading both
  * along K (W keeps HF Linear's [out, in] layout, so both operands are K-contiguous: vec4 loads
@@ -9,12 +10,18 @@
  */
 import type { WeightFormat } from '../../gpu/tensor.js';
 import { weightAccess, weightEnables } from '../../quant/weight-access.wgsl.js';
+import type { MatvecEpilogue } from '../matvec/fused-matvec.wgsl.js';
 
 export interface MatmulShaderParams {
 	format: WeightFormat;
 	/** K % 4 == 0: vec4 loads of X and W. */
 	vec4: boolean;
 	bias: boolean;
+	/**
+	 * store: Y = XW^T + b; add: Y += XW^T + b (the residual stream); swiglu: W's rows are
+	 * (gate, up) pairs and Y [M, N/2] = silu(gate) · up. Default store.
+	 */
+	epilogue?: MatvecEpilogue;
 }
 
 const R = [0, 1, 2, 3];
@@ -23,6 +30,7 @@ const R = [0, 1, 2, 3];
 export function renderMatmul(p: MatmulShaderParams): string {
 	const xType = p.vec4 ? 'vec4<f32>' : 'f32';
 	const yBinding = p.bias ? 4 : 3;
+	const ep = p.epilogue ?? 'store';
 	const inner = p.vec4
 		? `  let K4 = params.K / 4u;
   for (var k = 0u; k < params.K; k += 4u) {
@@ -34,7 +42,7 @@ ${R.map((i) => `    { let xv = X[m${i} * K4 + k / 4u]; acc${i} += vec4<f32>(dot(
 ${R.map((i) => `    acc${i} += X[m${i} * params.K + k] * wv;`).join('\n')}
   }`;
 	return `${weightEnables(p.format)}
-struct Params { M: u32, K: u32, rows: u32, rowStart: u32, N: u32, _p0: u32, _p1: u32, _p2: u32 }
+struct Params { M: u32, K: u32, rows: u32, rowStart: u32, ldy: u32, outOff: u32, _p1: u32, _p2: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> X: array<${xType}>;
 ${weightAccess(p.format, p.vec4, 2)}
@@ -43,11 +51,23 @@ ${p.bias ? '@group(0) @binding(3) var<storage, read> B: array<f32>;' : ''}
 
 override WG: u32 = 64u;
 
-fn store(m: u32, n: u32, v: f32) {
+${
+	ep === 'swiglu'
+		? `// n is the gate row of a (gate, up) pair (rowStart and rows are even).
+fn store2(m: u32, n: u32, g0: f32, u0: f32) {
   if (m < params.M && n < params.rows) {
     let col = params.rowStart + n;
-    Y[m * params.N + col] = v${p.bias ? ' + B[col]' : ''};
+    let g = g0${p.bias ? ' + B[col]' : ''};
+    let u = u0${p.bias ? ' + B[col + 1u]' : ''};
+    Y[m * params.ldy + params.outOff + col / 2u] = g / (1.0 + exp(-g)) * u;
   }
+}`
+		: `fn store(m: u32, n: u32, v: f32) {
+  if (m < params.M && n < params.rows) {
+    let col = params.rowStart + n;
+    Y[m * params.ldy + params.outOff + col] ${ep === 'add' ? '+=' : '='} v${p.bias ? ' + B[col]' : ''};
+  }
+}`
 }
 
 @compute @workgroup_size(WG)
@@ -64,7 +84,11 @@ ${R.map((i) => `  let m${i} = min(mBase + ${i}u, params.M - 1u);`).join('\n')}
 ${R.map((j) => `  let n${j} = min(nBase + ${j}u, params.rows - 1u);`).join('\n')}
 ${R.map((i) => `  var acc${i} = vec4<f32>(0.0);`).join('\n')}
 ${inner}
-${R.map((i) => R.map((j) => `  store(mBase + ${i}u, nBase + ${j}u, acc${i}[${j}]);`).join('\n')).join('\n')}
+${
+	ep === 'swiglu'
+		? R.map((i) => [0, 2].map((j) => `  store2(mBase + ${i}u, nBase + ${j}u, acc${i}[${j}], acc${i}[${j + 1}]);`).join('\n')).join('\n')
+		: R.map((i) => R.map((j) => `  store(mBase + ${i}u, nBase + ${j}u, acc${i}[${j}]);`).join('\n')).join('\n')
+}
 }
 `;
 }
