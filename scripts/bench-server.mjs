@@ -22,13 +22,19 @@
 //   --server fast          how the build is served: `fast` (scripts/serve.mjs: the API from
 //                          node:http, as `npm start` does), `sveltekit` (`node build/index.js`:
 //                          every call through SvelteKit), or `both` (each in turn, same run)
-//   --profile DIR          write a V8 CPU profile of each server into DIR
+//   --workers N            server processes (OASIS_WORKERS; default 1 here, so runs compare;
+//                          as `npm start`). Comma-separate to run each in
+//                          turn: --workers 1,2
+//   --source               serve the API alone from the TypeScript sources (tsx), no build needed
+//   --profile DIR          write a V8 CPU profile of each server process into DIR
+// It prints cycles/s, cycle latency (p50/p95/p99), the server's CPU per cycle (every server
+// process together, from /proc), the process count and the load average while it ran.
 // Only 127.0.0.1 is contacted; every loop is bounded in time and count; servers and temp
 // folders are removed at the end (also on Ctrl-C).
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ensureBuild, log, root } from './lib.mjs';
@@ -50,10 +56,14 @@ const REQUESTS_PER_USER = 30;
 const USERS = Number(opt('users', Math.ceil((1000 * DURATION_S) / REQUESTS_PER_USER)));
 const WARMUP_USERS = Math.ceil((800 * WARMUP_S) / REQUESTS_PER_USER);
 const MAX_CYCLES = 200_000;
-const SERVERS = { fast: 'scripts/serve.mjs (API from node:http)', sveltekit: 'node build/index.js (API through SvelteKit)' };
+const SERVERS = { fast: 'scripts/serve.mjs (API from node:http)', sveltekit: 'node build/index.js (API through SvelteKit)', source: 'scripts/serve.mjs --source (the API from the TypeScript sources)' };
 const SERVER_KINDS = opt('server', 'fast') === 'both' ? ['sveltekit', 'fast'] : [opt('server', 'fast')];
 for (const kind of SERVER_KINDS) if (!(kind in SERVERS)) throw new Error(`--server takes fast, sveltekit or both, not '${kind}'`);
 const BUILD = opt('build', null);
+const SOURCE = flag('source');
+const WORKER_COUNTS = opt('workers', '1').split(',').map(Number);
+for (const n of WORKER_COUNTS) if (!Number.isInteger(n) || n < 1) throw new Error(`--workers takes whole numbers of processes, not '${opt('workers')}'`);
+if (SOURCE) SERVER_KINDS.splice(0, SERVER_KINDS.length, 'source');
 
 const cleanups = [];
 /** Undo what was set up, newest first, down to the first `keep` entries. */
@@ -95,14 +105,16 @@ function copyBuild() {
 let buildDir;
 
 /** Start the built server (`serverKind`: see SERVERS) on a free loopback port; resolves once it answers. */
-async function startServer(databaseUrl, serverKind) {
+async function startServer(databaseUrl, serverKind, workers) {
 	const port = await freePort();
-	const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, OASIS_DEV_LOGIN: '1', ORIGIN: `http://127.0.0.1:${port}` };
+	const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, OASIS_DEV_LOGIN: '1', ORIGIN: `http://127.0.0.1:${port}`, OASIS_WORKERS: String(workers) };
 	if (LIMITS_ON) delete env.OASIS_RATE_LIMITS;
 	else env.OASIS_RATE_LIMITS = 'off';
 	const profile = opt('profile', null);
 	const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-	const entry = serverKind === 'fast' ? [join(root, 'scripts', 'serve.mjs'), buildDir] : [join(buildDir, 'index.js')];
+	if (serverKind === 'sveltekit' && workers > 1) throw new Error('--server sveltekit runs one process; --workers needs --server fast or --source');
+	const entry =
+		serverKind === 'fast' ? [join(root, 'scripts', 'serve.mjs'), buildDir] : serverKind === 'source' ? ['--import', 'tsx', join(root, 'scripts', 'serve.mjs'), '--source'] : [join(buildDir, 'index.js')];
 	const child = spawn(process.execPath, [...nodeArgs, ...entry], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
 	let stderr = '';
 	child.stderr.on('data', (d) => {
@@ -123,7 +135,9 @@ async function startServer(databaseUrl, serverKind) {
 		try {
 			const res = await fetch(`${base}/api/trpc/system.health`);
 			await res.arrayBuffer();
-			if (res.ok) return { base, stop, stderr: () => stderr, cpuMs: () => cpuMs(child.pid) };
+			if (res.ok && nodeProcesses(processTree(child.pid)) >= workers + (workers > 1 ? 1 : 0)) {
+				return { base, stop, stderr: () => stderr, cpuMs: async () => sumCpuMs(processTree(child.pid)), processes: async () => nodeProcesses(processTree(child.pid)) };
+			}
 		} catch {
 			/* not up yet */
 		}
@@ -133,17 +147,64 @@ async function startServer(databaseUrl, serverKind) {
 	throw new Error(`the server did not answer within 30 s: ${stderr}`);
 }
 
-/**
- * CPU time (user + system, ms) a process has used so far, from /proc (Linux); null elsewhere.
- * Per cycle, it measures the server's cost even when other processes share the cores.
- */
-function cpuMs(pid) {
+/** The fields of /proc/PID/stat after the command name, or null. */
+function procStat(pid) {
 	try {
-		const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-		return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+		return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
 	} catch {
 		return null;
 	}
+}
+
+/** `pid` and its descendants (the workers of a cluster), from /proc (Linux); [pid] elsewhere. */
+function processTree(pid) {
+	let entries;
+	try {
+		entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+	} catch {
+		return [pid];
+	}
+	const parentOf = new Map();
+	for (const name of entries) {
+		const stat = procStat(name);
+		if (stat) parentOf.set(Number(name), Number(stat[1]));
+	}
+	const tree = [pid];
+	for (let grew = true; grew; ) {
+		grew = false;
+		for (const [child, parent] of parentOf) {
+			if (tree.includes(parent) && !tree.includes(child)) {
+				tree.push(child);
+				grew = true;
+			}
+		}
+	}
+	return tree;
+}
+
+/** How many of `pids` are Node processes (tsx's esbuild helper, under --source, is not counted). */
+function nodeProcesses(pids) {
+	return pids.filter((pid) => {
+		try {
+			return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'esbuild';
+		} catch {
+			return false;
+		}
+	}).length;
+}
+
+/**
+ * CPU time (user + system, ms) the processes have used so far, from /proc (Linux); null
+ * elsewhere. Per cycle, it measures the server's cost even when other processes share the cores.
+ */
+function sumCpuMs(pids) {
+	let total = 0;
+	for (const pid of pids) {
+		const fields = procStat(pid);
+		if (!fields) return null;
+		total += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+	}
+	return total;
 }
 
 class CallError extends Error {
@@ -246,7 +307,7 @@ function percentile(sorted, q) {
 
 function summary(samples) {
 	const sorted = Float64Array.from(samples).sort();
-	return { n: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.length ? sorted[sorted.length - 1] : NaN };
+	return { n: sorted.length, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99), max: sorted.length ? sorted[sorted.length - 1] : NaN };
 }
 
 /**
@@ -324,24 +385,25 @@ function report(label, users, stats) {
 	const rate = stats.cycles / stats.seconds;
 	const lines = [
 		`── ${label} ──`,
-		`  server ${SERVERS[stats.server]}`,
+		`  server ${SERVERS[stats.server]}, ${stats.processes} process${stats.processes === 1 ? '' : 'es'}${stats.processes > 1 ? ' (a primary and its workers)' : ''}`,
+		`  load average ${stats.load.map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min, at the end; ${(stats.cores ?? 0) || '?'} cores)`,
 		`  users ${users}, concurrency ${CONCURRENCY}, rate limits ${LIMITS_ON ? `on (≤ ${REQUESTS_PER_USER} requests per user)` : 'OFF (OASIS_RATE_LIMITS=off)'}`,
 		`  ${stats.cycles} cycles in ${stats.seconds.toFixed(1)} s: ${rate.toFixed(0)} cycles/s${stats.exhausted ? ' (stopped early: every user used up its request budget; pass --users)' : ''}`,
 		`  server CPU per cycle ${stats.cpuPerCycle === null ? '– (no /proc)' : `${ms(stats.cpuPerCycle)} (at most ~${(1000 / stats.cpuPerCycle).toFixed(0)} cycles/s on one free core)`}`,
-		`  cycle   p50 ${ms(cycle.p50)}  p99 ${ms(cycle.p99)}  max ${ms(cycle.max)}`
+		`  cycle   p50 ${ms(cycle.p50)}  p95 ${ms(cycle.p95)}  p99 ${ms(cycle.p99)}  max ${ms(cycle.max)}`
 	];
 	for (const [name, samples] of Object.entries(stats.calls)) {
 		const s = summary(samples);
-		lines.push(`  ${name.padEnd(7)} p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  (${s.n} calls)`);
+		lines.push(`  ${name.padEnd(7)} p50 ${ms(s.p50)}  p95 ${ms(s.p95)}  p99 ${ms(s.p99)}  max ${ms(s.max)}  (${s.n} calls)`);
 	}
 	lines.push(`  tasks: ${Object.entries(stats.byType).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
 	const errors = Object.entries(stats.errors).sort((a, b) => b[1] - a[1]);
 	lines.push(`  refused: ${errors.length ? errors.map(([k, v]) => `${k} ×${v}`).join(', ') : 'none'}`);
 	console.log(lines.join('\n'));
-	return { label, rate, cycle, cpuPerCycle: stats.cpuPerCycle };
+	return { label, rate, cycle, cpuPerCycle: stats.cpuPerCycle, processes: stats.processes, load: stats.load };
 }
 
-async function benchOne(kind, serverKind) {
+async function benchOne(kind, serverKind, workers) {
 	const mark = cleanups.length;
 	let url;
 	if (kind === 'sqlite') {
@@ -354,7 +416,7 @@ async function benchOne(kind, serverKind) {
 		cleanups.push(async () => pg.stop());
 		url = pg.url;
 	}
-	const server = await startServer(url, serverKind);
+	const server = await startServer(url, serverKind, workers);
 	cleanups.push(server.stop);
 	try {
 		log(`${kind}: creating ${WARMUP_USERS} warm-up and ${USERS} measured users…`);
@@ -368,25 +430,30 @@ async function benchOne(kind, serverKind) {
 			stopWhen: (s) => (s.byType.rank_assistant_replies ?? 0) >= 20
 		});
 		log(`${kind}: warm-up ran ${warm.cycles} cycles (${Object.entries(warm.byType).map(([k, v]) => `${k} ${v}`).join(', ')}); measuring for ${DURATION_S} s…`);
-		const cpu0 = server.cpuMs();
+		const cpu0 = await server.cpuMs();
 		const stats = await drive(server.base, users, { seconds: DURATION_S, concurrency: CONCURRENCY, seed: 2 });
-		const cpu1 = server.cpuMs();
+		const cpu1 = await server.cpuMs();
 		stats.server = serverKind;
+		stats.processes = await server.processes();
+		stats.load = loadavg();
+		stats.cores = availableParallelism();
 		stats.cpuPerCycle = cpu0 === null || cpu1 === null || stats.cycles === 0 ? null : (cpu1 - cpu0) / stats.cycles;
-		return { ...report(`${kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${serverKind}`, USERS, stats), kind, serverKind };
+		return { ...report(`${kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${serverKind}, ${workers} worker${workers === 1 ? '' : 's'}`, USERS, stats), kind, serverKind };
 	} finally {
 		await cleanup(mark);
 	}
 }
 
 async function main() {
-	if (!flag('no-build') && !BUILD) await ensureBuild();
-	buildDir = copyBuild();
+	if (!SOURCE) {
+		if (!flag('no-build') && !BUILD) await ensureBuild();
+		buildDir = copyBuild();
+	}
 	const results = [];
-	for (const kind of DBS) for (const serverKind of SERVER_KINDS) results.push(await benchOne(kind, serverKind));
+	for (const kind of DBS) for (const serverKind of SERVER_KINDS) for (const workers of WORKER_COUNTS) results.push(await benchOne(kind, serverKind, workers));
 	if (results.length > 1) {
 		console.log('\n── side by side ──');
-		for (const r of results) console.log(`  ${r.label.padEnd(22)} ${r.rate.toFixed(0).padStart(5)} cycles/s  cycle p50 ${ms(r.cycle.p50)}  p99 ${ms(r.cycle.p99)}  server CPU/cycle ${ms(r.cpuPerCycle)}`);
+		for (const r of results) console.log(`  ${r.label.padEnd(34)} ${r.rate.toFixed(0).padStart(5)} cycles/s  cycle p50 ${ms(r.cycle.p50)}  p95 ${ms(r.cycle.p95)}  p99 ${ms(r.cycle.p99)}  server CPU/cycle ${ms(r.cpuPerCycle)}  load ${r.load[0].toFixed(2)}`);
 	}
 	const sqlite = results.findLast((r) => r.kind === 'sqlite');
 	if (sqlite) console.log(`\naim (SQLite): ≥ 500 cycles/s with p99 < 100 ms — ${sqlite.rate >= 500 && sqlite.cycle.p99 < 100 ? 'met' : 'not met'} (${sqlite.rate.toFixed(0)} cycles/s, p99 ${ms(sqlite.cycle.p99)})`);

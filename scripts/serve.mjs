@@ -7,6 +7,18 @@
 // Environment, as adapter-node reads it: HOST (0.0.0.0), PORT (3000), BODY_SIZE_LIMIT, ORIGIN,
 // SHUTDOWN_TIMEOUT (30 s), KEEP_ALIVE_TIMEOUT and HEADERS_TIMEOUT (seconds). SIGTERM and SIGINT
 // stop it gracefully: no new connections, running requests finish.
+//
+// OASIS_WORKERS=N serves from N processes (node:cluster) sharing the one listening port (default
+// 1; refused for sqlite::memory:, which processes cannot share). Opt-in because the training
+// coordinator's live streams (training.watch) see only the rounds their own process closes, and
+// on a 2-core machine with the load generator beside it two processes measured slower. Everything that must hold across processes lives in the database (rate
+// limits, task hand-out, sessions: with N > 1 no process reuses a session lookup); SQLite
+// transactions take the write lock when they begin (server/db/database.ts). The first process
+// opens and migrates the database before the others start. A process that dies is replaced.
+//
+// `--source` (with `node --import tsx`) serves the API alone from the TypeScript sources
+// (server/api-server.ts) instead of a build: for benchmarks and tests, no pages.
+import cluster from 'node:cluster';
 import http from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -25,7 +37,86 @@ function seconds(name) {
 }
 
 /**
- * Start serving `dir` (a build folder); resolves with the listening server once it listens.
+ * How many processes serve: OASIS_WORKERS (default 1). An in-memory SQLite database cannot be
+ * shared, so it always gets one process.
+ */
+export function workerCount(env = process.env) {
+	const value = env.OASIS_WORKERS;
+	const url = (env.DATABASE_URL ?? '').trim();
+	const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length).replace(/^\/\//, '') : null;
+	if (value === undefined || value === '') return 1;
+	if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 256) throw new Error(`OASIS_WORKERS must be a whole number of processes from 1 to 256, not '${value}'.`);
+	if (path === ':memory:' && Number(value) > 1) throw new Error('OASIS_WORKERS above 1 needs a database several processes can share: an SQLite file or PostgreSQL, not sqlite::memory:.');
+	return Number(value);
+}
+
+/**
+ * Serve from `workerCount()` processes. In the primary of several, resolves once every worker
+ * listens, with `{ workers }`; in a single process or a worker, with `{ server }` (see `serve`).
+ * `options.source`: serve the API alone from the sources (server/api-server.ts; needs tsx).
+ */
+export async function serveAll(dir, options = {}) {
+	const count = cluster.isWorker ? Number(process.env.OASIS_WORKERS) : workerCount();
+	// Every process learns how many serve the database (server/context.ts reads it).
+	process.env.OASIS_WORKERS = String(count);
+	if (count === 1 || cluster.isWorker) return { server: options.source ? await serveSource() : await serve(dir) };
+	// Workers run this file (not whichever script called serveAll) with the same arguments.
+	cluster.setupPrimary({ exec: fileURLToPath(import.meta.url), args: [...(dir ? [resolve(dir)] : []), ...(options.source ? ['--source'] : [])] });
+	return { workers: await superviseWorkers(count) };
+}
+
+/** The API alone, from the TypeScript sources (the process must run with `--import tsx`). */
+async function serveSource() {
+	const { startApiServer } = await import(pathToFileURL(join(root, 'server', 'api-server.ts')).href);
+	const server = await startApiServer({ host: process.env.HOST ?? '0.0.0.0', port: Number(process.env.PORT ?? 3000) });
+	const stop = () => {
+		server.close();
+		server.closeIdleConnections();
+	};
+	process.on('SIGTERM', stop);
+	process.on('SIGINT', stop);
+	return server;
+}
+
+/**
+ * The primary: fork `count` workers (the first alone, so it migrates the database before the
+ * others open it), replace any that dies while serving, and pass SIGTERM/SIGINT on to them.
+ * Resolves with the worker count once all listen.
+ */
+async function superviseWorkers(count) {
+	let stopping = false;
+	const fork = () =>
+		new Promise((done, fail) => {
+			const worker = cluster.fork();
+			const onExit = (code, signal) => fail(new Error(`A server process exited while starting (${signal ?? `code ${code}`}); see its error above.`));
+			worker.once('exit', onExit);
+			worker.once('listening', () => {
+				worker.off('exit', onExit);
+				worker.once('exit', (code, signal) => {
+					if (stopping) return;
+					console.error(`[oasis] server process ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another.`);
+					fork().catch((error) => {
+						console.error('[oasis]', error.message);
+						process.exitCode = 1;
+					});
+				});
+				done(worker);
+			});
+		});
+	await fork();
+	await Promise.all(Array.from({ length: count - 1 }, fork));
+	const shutdown = (signal) => {
+		if (stopping) return;
+		stopping = true;
+		for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+	};
+	process.on('SIGTERM', () => shutdown('SIGTERM'));
+	process.on('SIGINT', () => shutdown('SIGINT'));
+	return count;
+}
+
+/**
+ * Start serving `dir` (a build folder) in this process; resolves with the listening server once it listens.
  * Importing the build's handler runs SvelteKit's init hook (the database is opened and
  * migrated) before anything listens.
  */
@@ -84,7 +175,11 @@ export async function serve(dir = join(root, 'build')) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-	const server = await serve(process.argv[2]);
-	const { address, port } = server.address();
-	console.log(`Listening on http://${address === '0.0.0.0' || address === '::' ? 'localhost' : address}:${port}`);
+	const args = process.argv.slice(2);
+	const source = args.includes('--source');
+	const { server, workers } = await serveAll(args.find((a) => !a.startsWith('--')), { source });
+	if (server && !cluster.isWorker) {
+		const { address, port } = server.address();
+		console.log(`Listening on http://${address === '0.0.0.0' || address === '::' ? 'localhost' : address}:${port}`);
+	} else if (workers) console.log(`Listening on port ${process.env.PORT ?? 3000} with ${workers} processes`);
 }

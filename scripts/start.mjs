@@ -1,5 +1,5 @@
 // `npm start`: install what is missing, build when sources changed, migrate the database and
-// serve the app and the tRPC API from this one Node process.
+// serve the app and the tRPC API (from OASIS_WORKERS processes: see scripts/serve.mjs).
 import { ensureBuild, ensureDependencies, log, root } from './lib.mjs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +13,6 @@ const port = process.env.PORT;
 log(`Starting on port ${port} (DATABASE_URL=${process.env.DATABASE_URL ? 'set' : 'sqlite:./data/oasis.db'})…`);
 // The server's init hook opens and migrates the database before it listens (web/hooks.server.ts).
 // scripts/serve.mjs answers /api/trpc straight from node:http and the rest through SvelteKit.
-const { serve } = await import(pathToFileURL(join(root, 'scripts', 'serve.mjs')).href);
-await serve(join(root, 'build'));
-console.log(`Oasis is running at http://localhost:${port}`);
+const { serveAll } = await import(pathToFileURL(join(root, 'scripts', 'serve.mjs')).href);
+const { workers } = await serveAll(join(root, 'build'));
+console.log(`Oasis is running at http://localhost:${port}${workers ? ` (${workers} processes)` : ''}`);

@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './db/schema.js';
 import type { Dialect } from './db/database.js';
-import { RateLimiter } from './users/rate-limit.js';
+import { DatabaseRateLimiter, type Limiter } from './users/rate-limit.js';
 import { resolveSession, type SessionUser } from './users/sessions.js';
 import { readCookie, SESSION_COOKIE } from './users/cookies.js';
 
@@ -19,11 +19,19 @@ export interface Context {
 	random: () => number;
 	/** The clock (moved in tests to expire tasks). */
 	now: () => Date;
-	limiter: RateLimiter;
+	limiter: Limiter;
 }
 
-/** One limiter per process: limits must hold across requests. */
-const processLimiter = new RateLimiter();
+/**
+ * The rate limits of each database handle: kept in the database, so they hold across requests
+ * and across every process serving it (OASIS_WORKERS, several servers).
+ */
+const limiters = new WeakMap<Kysely<Database>, Limiter>();
+function limiterFor(db: Kysely<Database>, dialect: Dialect): Limiter {
+	let limiter = limiters.get(db);
+	if (!limiter) limiters.set(db, (limiter = new DatabaseRateLimiter(dialect)));
+	return limiter;
+}
 
 /** What the HTTP endpoint (or a test) supplies to build a context. */
 export interface ContextInput {
@@ -33,7 +41,7 @@ export interface ContextInput {
 	resHeaders?: Headers;
 	random?: () => number;
 	now?: () => Date;
-	limiter?: RateLimiter;
+	limiter?: Limiter;
 	/**
 	 * Reuse a session lookup made within SESSION_CACHE_MS (see `cachedSession`). Only the HTTP
 	 * endpoint sets it, and only for `tasks.*` calls; tests and the CLI always read the table.
@@ -43,6 +51,16 @@ export interface ContextInput {
 
 /** How long a resolved session is reused for `cacheSession` requests. */
 export const SESSION_CACHE_MS = 5000;
+
+/**
+ * Whether this process may reuse session lookups: only when it is the one server process on
+ * its database. OASIS_WORKERS (set by scripts/serve.mjs to the number of processes it runs)
+ * above 1 switches the cache off, so a sign-out, ban or role change made through any process
+ * is seen by the very next call to every other one.
+ */
+function sessionCacheAllowed(): boolean {
+	return (Number(process.env.OASIS_WORKERS) || 1) <= 1;
+}
 const SESSION_CACHE_MAX = 10_000;
 /** token → signed-in user (and the database handle it was read from). Only sessions that resolved to a user are kept. */
 const sessionCache = new Map<string, { db: Kysely<Database>; user: SessionUser; at: number }>();
@@ -86,9 +104,9 @@ export async function createContext(input: ContextInput): Promise<Context> {
 		dialect: input.dialect,
 		headers: input.headers,
 		resHeaders: input.resHeaders ?? new Headers(),
-		user: input.cacheSession ? await cachedSession(input.db, token, now()) : await resolveSession(input.db, token, now()),
+		user: input.cacheSession && sessionCacheAllowed() ? await cachedSession(input.db, token, now()) : await resolveSession(input.db, token, now()),
 		random: input.random ?? Math.random,
 		now,
-		limiter: input.limiter ?? processLimiter
+		limiter: input.limiter ?? limiterFor(input.db, input.dialect)
 	};
 }

@@ -6,14 +6,14 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './db/schema.js';
 import type { Dialect } from './db/database.js';
-import type { RateLimiter } from './users/rate-limit.js';
+import type { Limiter } from './users/rate-limit.js';
 
 export interface ServiceEnv {
 	db: Kysely<Database>;
 	dialect: Dialect;
 	now: () => Date;
 	random: () => number;
-	limiter: RateLimiter;
+	limiter: Limiter;
 }
 
 /** `db` or a transaction on it: repositories accept either (Kysely's Transaction extends Kysely). */

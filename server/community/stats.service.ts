@@ -3,6 +3,7 @@
  * contributions with review status, and site statistics. Upstream recomputed the tables on a
  * timer; Oasis recomputes a frame lazily, when it is read and older than its refresh period.
  */
+import { sql } from 'kysely';
 import type { Db, ServiceEnv } from '../env.js';
 import { inTransaction } from '../env.js';
 import { levelForScore, leaderScore, resetStreakIfInactive, TIME_FRAME_REFRESH_MINUTES, timeFrameStart, trollScore, type TimeFrame } from './scores.js';
@@ -36,6 +37,9 @@ export async function refreshFrame(env: ServiceEnv, frame: TimeFrame): Promise<v
 			political_content: Math.round(s.politicalContent), ...s.averages
 		}));
 	await inTransaction(env, async (tx) => {
+		// Two processes may recompute a stale frame at once: on PostgreSQL they take turns (SQLite's
+		// write transactions do anyway), so the second replaces the first's rows instead of colliding.
+		if (tx.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`oasis:leaderboard:${frame}`}))`.execute(tx.db);
 		await tx.db.deleteFrom('user_stats').where('time_frame', '=', frame).execute();
 		await tx.db.deleteFrom('troll_stats').where('time_frame', '=', frame).execute();
 		// Batches keep each statement under the databases' parameter limits.

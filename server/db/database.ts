@@ -52,6 +52,11 @@ async function openSqlite(path: string): Promise<OpenDatabase> {
 		handle.pragma('synchronous = NORMAL');
 		handle.pragma('foreign_keys = ON');
 		handle.pragma('busy_timeout = 5000');
+		// A bigger page cache (64 MiB) and memory-mapped reads: the work view reads every message of
+		// the active trees on each task request.
+		handle.pragma('cache_size = -65536');
+		if (path !== ':memory:') handle.pragma('mmap_size = 268435456');
+		handle.pragma('temp_store = MEMORY');
 	} catch (error) {
 		throw new DatabaseConnectError(`Cannot open the SQLite database at ${path}: ${(error as Error).message}. Check that the folder is writable, or set DATABASE_URL=sqlite:OTHER_PATH.`);
 	}
@@ -66,11 +71,19 @@ const STATEMENT_CACHE_SIZE = 500;
  * Kysely's SQLite driver prepares every query anew; preparing costs about as much as running
  * a small indexed query. This keeps the most recent statements by SQL text and hands them out
  * again, unless one is still busy (a streamed query mid-iteration), which gets a fresh one.
+ *
+ * It also turns Kysely's `begin` into `begin immediate`: a transaction takes the write lock when
+ * it starts, not at its first write. With several processes on one file (OASIS_WORKERS), a
+ * deferred transaction that read and then tried to write after another process committed would
+ * fail at once with SQLITE_BUSY (busy_timeout cannot help it); an immediate one waits its turn,
+ * so the reads and checks of every transaction see what it then writes over. Within one process
+ * Kysely runs one transaction at a time on the one connection anyway.
  */
 function withStatementCache(handle: import('better-sqlite3').Database): { prepare(sql: string): import('better-sqlite3').Statement; close(): void } {
 	const cache = new Map<string, import('better-sqlite3').Statement>();
 	return {
 		prepare(sql) {
+			if (sql === 'begin') sql = 'begin immediate';
 			const cached = cache.get(sql);
 			if (cached && !cached.busy) return cached;
 			const statement = handle.prepare(sql);

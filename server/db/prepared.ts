@@ -11,7 +11,7 @@
  * placeholders, once): pass a nullable value straight through, not `value ?? fallback`. A
  * builder that does not bind an argument is refused.
  */
-import type { CompiledQuery, Compilable } from 'kysely';
+import { sql, type CompiledQuery, type Compilable, type RawBuilder } from 'kysely';
 import type { Db } from '../env.js';
 
 type Scalar = string | number | null;
@@ -47,4 +47,14 @@ export function prepared<Args extends Scalar[], Row>(arity: Args['length'], buil
 		const result = await db.executeQuery<Row>({ ...p.query, parameters });
 		return result.rows;
 	};
+}
+
+/**
+ * A column that must not pick the index for a query: `+column` (unary plus, the same value on
+ * both dialects) keeps SQLite's planner from using an index on it. Without statistics the
+ * planner prefers the index with the most equality terms, e.g. `task(done, skipped, …)` — every
+ * open task of everyone, and abandoned tasks stay open — over `task(user_id, …)`.
+ */
+export function unindexed(column: string): RawBuilder<number> {
+	return sql<number>`+${sql.ref(column)}`;
 }

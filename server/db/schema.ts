@@ -25,6 +25,14 @@ export interface AppSettingTable {
 	updated_at: string;
 }
 
+/** `rate_limit_hit`: one counted hit of a rate limit (users/rate-limit.ts). Since 2026_11_28_0001. */
+export interface RateLimitHitTable {
+	subject: string;
+	name: string;
+	/** Milliseconds since the epoch. */
+	hit_at: number;
+}
+
 export interface Database {
 	app_setting: AppSettingTable;
 	user: UserTable;
@@ -46,4 +54,5 @@ export interface Database {
 	training_round: TrainingRoundTable;
 	training_unit: TrainingUnitTable;
 	training_update: TrainingUpdateTable;
+	rate_limit_hit: RateLimitHitTable;
 }

@@ -7,7 +7,7 @@ import { createContext } from '../context.js';
 import { appRouter } from '../router.js';
 import { createCallerFactory, CSRF_HEADER } from '../trpc.js';
 import type { ServiceEnv } from '../env.js';
-import { RateLimiter } from '../users/rate-limit.js';
+import { DatabaseRateLimiter, RateLimiter } from '../users/rate-limit.js';
 import type { Role } from '../users/users.table.js';
 import { SESSION_COOKIE } from '../users/cookies.js';
 import { seededRandom } from './random.js';
@@ -35,7 +35,8 @@ export function harness(opened: OpenDatabase, options: { seed?: number; rateLimi
 		dialect: opened.dialect,
 		now: () => new Date(clock.ms),
 		random: seededRandom(options.seed ?? 1),
-		limiter: new RateLimiter({ enabled: options.rateLimits ?? false })
+		// The server's limiter (in the database) when asked for; none otherwise.
+		limiter: options.rateLimits ? new DatabaseRateLimiter(opened.dialect, { enabled: true }) : new RateLimiter({ enabled: false })
 	};
 	const context = async (token?: string, o: { csrf?: boolean } = {}, resHeaders = new Headers()) => {
 		const headers = new Headers();

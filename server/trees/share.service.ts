@@ -38,7 +38,7 @@ export function shareConversation(env: ServiceEnv, userId: string, input: { clie
 			const error = checkText(t.text, t.role === 'prompter' ? recent : []);
 			if (error) throw error;
 		}
-		if (!tx.limiter.hit(LIMITS.sharedConversations, userId, now.getTime())) fail('rate_limited', LIMITS.sharedConversations.name);
+		if (!(await tx.limiter.hit(tx.db, LIMITS.sharedConversations, userId, now.getTime()))) fail('rate_limited', LIMITS.sharedConversations.name);
 
 		const ids = input.turns.map(() => randomUUID());
 		const treeId = ids[0];

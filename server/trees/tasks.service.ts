@@ -3,12 +3,12 @@
  * limits), availability, ack and nack. Submissions are in submit.service.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { prepared } from '../db/prepared.js';
+import { prepared, unindexed } from '../db/prepared.js';
 import { fail } from '../errors.js';
 import { inTransaction, type ServiceEnv, type Db } from '../env.js';
 import { LIMITS, type Limit } from '../users/rate-limit.js';
 import { addSkipMarker } from './emoji.service.js';
-import { countTreesByState } from './messages.repo.js';
+import { countTreesByState, lockMessage } from './messages.repo.js';
 import { writeJournal } from './journal.js';
 import { promptLottery } from './lottery.js';
 import { getTreeSettings, type TreeSettings } from './settings.js';
@@ -32,6 +32,8 @@ export interface TaskOut {
 }
 
 const TYPE_LIMITS: Partial<Record<TaskType, Limit>> = { assistant_reply: LIMITS.assistantReply, prompter_reply: LIMITS.prompterReply };
+/** The per-type limits with their types, in one list (peeked together). */
+const TYPE_LIMITED = (Object.entries(TYPE_LIMITS) as [TaskType, Limit][]).map(([type, limit]) => ({ ...limit, type }));
 
 function probabilityOfFullLabeling(type: TaskType, s: TreeSettings): number {
 	if (type === 'label_initial_prompt') return s.p_full_labeling_review_prompt;
@@ -48,8 +50,8 @@ const userOpenTasks = prepared(3, (db, userId: string, nowIso: string, pendingSi
 		.selectFrom('task')
 		.select(['id', 'type', 'lang', 'expiry_date', 'ack', 'created_date', 'parent_message_id'])
 		.where('user_id', '=', userId)
-		.where('done', '=', 0)
-		.where('skipped', '=', 0)
+		.where(unindexed('done'), '=', 0)
+		.where(unindexed('skipped'), '=', 0)
 		.where((eb) => eb.or([eb('expiry_date', '>', nowIso), eb('created_date', '>', pendingSince)]))
 		.orderBy('created_date')
 		.orderBy('id')
@@ -104,8 +106,8 @@ export async function openTasks(db: Db, userId: string, now: Date, filter: { typ
 		.selectFrom('task')
 		.select(['id', 'type', 'lang', 'expiry_date', 'payload', 'ack'])
 		.where('user_id', '=', userId)
-		.where('done', '=', 0)
-		.where('skipped', '=', 0)
+		.where(unindexed('done'), '=', 0)
+		.where(unindexed('skipped'), '=', 0)
 		.where('expiry_date', '>', now.toISOString());
 	if (filter.type && filter.type !== 'random') q = q.where('type', '=', filter.type);
 	if (filter.lang) q = q.where('lang', '=', filter.lang);
@@ -114,40 +116,105 @@ export async function openTasks(db: Db, userId: string, now: Date, filter: { typ
 	return rows.map((r) => ({ id: r.id, type: r.type as TaskType, lang: r.lang, expiryDate: r.expiry_date, payload: JSON.parse(r.payload) as TaskPayload }));
 }
 
+/** Draws in one task request when the item drawn was claimed by a concurrent request meanwhile. */
+const CLAIM_ATTEMPTS = 3;
+
 /**
  * Hand the user a task of `type` (or `random`) in `lang`. A task handed out earlier that the
  * client never acknowledged (its answer was lost on the way: a reload, a dropped connection) is
  * handed out again under the same id before anything new is drawn: the work-view keeps the
  * items of open tasks away from their holder, so drawing anew would hide them until expiry.
  * (A prompt task has no item; a new one is as good.)
+ *
+ * The draw reads outside any transaction; the new task is then claimed in a short one that
+ * checks again what a concurrent request (in this process or another one serving the same
+ * database) may have changed meanwhile: the pending-task limit, the reply parent handed to
+ * someone else, the item this user was just handed, the per-type rate limit. A lost item is
+ * drawn again, up to CLAIM_ATTEMPTS times.
+ *
+ * Every request that is not refused by the task-request rate limit counts toward it, whatever
+ * else it is refused for. The draw only peeks at the limit; the hit is recorded in the claim's
+ * transaction (saving a commit per task), or on its own when the request ends otherwise.
  */
 export async function requestTask(env: ServiceEnv, userId: string, input: { type: TaskRequestType; lang: string }): Promise<TaskOut> {
 	const now = env.now();
-	if (!env.limiter.hit(LIMITS.taskRequests, userId, now.getTime())) fail('rate_limited', LIMITS.taskRequests.name);
+	let counted = false;
+	const count = async () => {
+		counted = true;
+		if (!(await env.limiter.hit(env.db, LIMITS.taskRequests, userId, now.getTime()))) fail('rate_limited', LIMITS.taskRequests.name);
+	};
+	try {
+		for (let attempt = 1; ; attempt++) {
+			const drawn = await drawTask(env, userId, input, now);
+			if ('full' in drawn) {
+				counted = true; // refused by the limit itself: not a hit
+				fail('rate_limited', LIMITS.taskRequests.name);
+			}
+			if ('handedOut' in drawn) {
+				await count();
+				return drawn.handedOut;
+			}
+			const claimed = await claimTask(env, drawn.task, drawn.settings, now, !counted);
+			if (claimed === 'limited') {
+				counted = true;
+				fail('rate_limited', LIMITS.taskRequests.name);
+			}
+			counted = true; // the claim's transaction recorded the hit, whatever it decided
+			if (claimed === 'ok') return { id: drawn.task.id, type: drawn.task.type, lang: input.lang, expiryDate: drawn.task.expiry_date, payload: drawn.payload };
+			if (claimed === 'pending') fail('too_many_pending');
+			if (attempt >= CLAIM_ATTEMPTS) fail('no_tasks', input.type === 'random' ? undefined : input.type);
+		}
+	} catch (error) {
+		if (!counted) await count();
+		throw error;
+	}
+}
+
+/** A new task row, drawn but not yet stored. */
+interface DrawnTask {
+	id: string;
+	type: TaskType;
+	payload: string;
+	user_id: string;
+	lang: string;
+	created_date: string;
+	expiry_date: string;
+	message_tree_id: string | null;
+	parent_message_id: string | null;
+}
+
+/** The read side of a task request: a lost task to hand out again, or a new task drawn from the work view. */
+async function drawTask(
+	env: ServiceEnv,
+	userId: string,
+	input: { type: TaskRequestType; lang: string },
+	now: Date
+): Promise<{ full: true } | { handedOut: TaskOut } | { task: DrawnTask; payload: TaskPayload; settings: TreeSettings }> {
 	const nowIso = now.toISOString();
 	const pendingSince = new Date(now.getTime() - PENDING_SPAN_MS).toISOString();
 	// Independent reads, in parallel (on PostgreSQL they take separate connections).
-	const [own, settings, counts] = await Promise.all([userOpenTasks(env.db, userId, nowIso, pendingSince), getTreeSettings(env.db), countWorkTrees(env.db, input.lang)]);
+	const [own, settings, counts, [requestsAllowed, ...typeLimits]] = await Promise.all([
+		userOpenTasks(env.db, userId, nowIso, pendingSince),
+		getTreeSettings(env.db),
+		countWorkTrees(env.db, input.lang),
+		env.limiter.peek(env.db, [LIMITS.taskRequests, ...TYPE_LIMITED], userId, now.getTime())
+	]);
+	if (!requestsAllowed) return { full: true };
 	const unexpired = own.filter((t) => t.expiry_date > nowIso);
 	const lost = unexpired.find((t) => t.ack === null && t.lang === input.lang && t.type !== 'initial_prompt' && (input.type === 'random' || t.type === input.type));
 	if (lost) {
 		const [row] = await taskPayload(env.db, lost.id);
-		if (row) return { id: lost.id, type: lost.type as TaskType, lang: lost.lang, expiryDate: lost.expiry_date, payload: JSON.parse(row.payload) as TaskPayload };
+		if (row) return { handedOut: { id: lost.id, type: lost.type as TaskType, lang: lost.lang, expiryDate: lost.expiry_date, payload: JSON.parse(row.payload) as TaskPayload } };
 	}
 	const pending = own.filter((t) => t.created_date > pendingSince).length;
 	if (pending >= settings.max_pending_tasks_per_user) fail('too_many_pending');
 	const view = await lotteryThenView(env, userId, input.lang, now, settings, 2, counts, unexpired);
 	const work = findWork(view, settings);
 	// Per-type limits: a limited type is left out of `random`, and refused when asked for.
-	const limited = new Set<TaskType>();
-	for (const [type, limit] of Object.entries(TYPE_LIMITS) as [TaskType, Limit][]) {
-		if (!env.limiter.peek(limit, userId, now.getTime())) limited.add(type);
-	}
+	const limited = new Set<TaskType>(TYPE_LIMITED.flatMap((limit, i) => (typeLimits[i] ? [] : [limit.type])));
 	if (input.type !== 'random' && limited.has(input.type)) fail('rate_limited', TYPE_LIMITS[input.type]?.name);
 	const choice = chooseTask(work, input.type, settings, env.random, limited);
 	if (!choice) fail('no_tasks', input.type === 'random' ? undefined : input.type);
-	const typeLimit = TYPE_LIMITS[choice.type];
-	if (typeLimit) env.limiter.hit(typeLimit, userId, now.getTime());
 
 	const byId = new Map(view.messages.map((m) => [m.id, m]));
 	const threadTo = (id: string): WorkMessage[] => {
@@ -157,20 +224,79 @@ export async function requestTask(env: ServiceEnv, userId: string, input: { type
 	};
 	const payload = buildPayload(choice, threadTo, env.random, env.random() < probabilityOfFullLabeling(choice.type, settings));
 	const { treeId, itemId } = itemOf(choice);
-	const task = {
+	const task: DrawnTask = {
 		id: randomUUID(),
 		type: choice.type,
 		payload: JSON.stringify(payload),
 		user_id: userId,
 		lang: input.lang,
-		created_date: now.toISOString(),
+		created_date: nowIso,
 		expiry_date: new Date(now.getTime() + TASK_TTL_MS).toISOString(),
-		ack: null,
 		message_tree_id: treeId,
 		parent_message_id: itemId
 	};
-	await insertTask(env.db, task.id, task.type, task.payload, task.user_id, task.lang, task.created_date, task.expiry_date, task.message_tree_id, task.parent_message_id);
-	return { id: task.id, type: choice.type, lang: input.lang, expiryDate: task.expiry_date, payload };
+	return { task, payload, settings };
+}
+
+/**
+ * PostgreSQL: the user's row, locked so that one user's task requests take turns (SQLite's write
+ * transactions are serial). NO KEY UPDATE, as the activity update of a submission takes it, so
+ * foreign-key checks on the user are not held up.
+ */
+const lockUser = prepared(1, (db, userId: string) => db.selectFrom('user').select('id').where('id', '=', userId).forNoKeyUpdate());
+/** Open tasks of the user handed out since `since`: the pending-task count. */
+const pendingCount = prepared(2, (db, userId: string, since: string) =>
+	db.selectFrom('task').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).where(unindexed('done'), '=', 0).where(unindexed('skipped'), '=', 0).where('created_date', '>', since)
+);
+/** An open reply task on `parentId` handed out since `since`, anyone's (work-view's `recentReplyParents`). */
+const openReplyTaskOn = prepared(2, (db, parentId: string, since: string) =>
+	db
+		.selectFrom('task')
+		.select('id')
+		.where('parent_message_id', '=', parentId)
+		.where('type', 'in', ['prompter_reply', 'assistant_reply'])
+		.where('created_date', '>', since)
+		.where(unindexed('done'), '=', 0)
+		.where(unindexed('skipped'), '=', 0)
+		.limit(1)
+);
+/** An open, unexpired task of the user on `itemId` (work-view's held items). */
+const heldTaskOn = prepared(3, (db, userId: string, itemId: string, nowIso: string) =>
+	db.selectFrom('task').select('id').where('user_id', '=', userId).where('parent_message_id', '=', itemId).where(unindexed('done'), '=', 0).where(unindexed('skipped'), '=', 0).where('expiry_date', '>', nowIso).limit(1)
+);
+
+/**
+ * Store a drawn task unless a concurrent request got in first: `limited` when the task-request
+ * limit filled meanwhile (then nothing is recorded), `pending` when the user reached the
+ * pending-task limit meanwhile, `taken` when the item went to someone (or to this user)
+ * meanwhile or the type's rate limit filled. With `countRequest`, the request's hit on the
+ * task-request limit is recorded first (and stays, whatever the outcome but `limited`). One short
+ * write transaction: on SQLite it holds the write lock (BEGIN IMMEDIATE, database.ts), on
+ * PostgreSQL the reply parent's tree and row (for a reply) and the user's row are locked.
+ */
+async function claimTask(env: ServiceEnv, task: DrawnTask, settings: TreeSettings, now: Date, countRequest: boolean): Promise<'ok' | 'limited' | 'pending' | 'taken'> {
+	return inTransaction(env, async (tx) => {
+		const reply = task.type === 'prompter_reply' || task.type === 'assistant_reply';
+		if (tx.dialect === 'postgres') {
+			// In the order every transaction locks (task → tree → message → user: a submission
+			// updates its author's activity last), so a request and a submission never deadlock.
+			if (reply && task.parent_message_id) await lockMessage(tx.db, tx.dialect, task.parent_message_id);
+			await lockUser(tx.db, task.user_id);
+		}
+		if (countRequest && !(await tx.limiter.hit(tx.db, LIMITS.taskRequests, task.user_id, now.getTime()))) return 'limited';
+		const [pending] = await pendingCount(tx.db, task.user_id, new Date(now.getTime() - PENDING_SPAN_MS).toISOString());
+		if (Number(pending?.n ?? 0) >= settings.max_pending_tasks_per_user) return 'pending';
+		if (task.parent_message_id) {
+			const other = reply
+				? await openReplyTaskOn(tx.db, task.parent_message_id, new Date(now.getTime() - settings.recent_tasks_span_sec * 1000).toISOString())
+				: await heldTaskOn(tx.db, task.user_id, task.parent_message_id, now.toISOString());
+			if (other.length > 0) return 'taken';
+		}
+		const typeLimit = TYPE_LIMITS[task.type];
+		if (typeLimit && !(await tx.limiter.hit(tx.db, typeLimit, task.user_id, now.getTime()))) return 'taken';
+		await insertTask(tx.db, task.id, task.type, task.payload, task.user_id, task.lang, task.created_date, task.expiry_date, task.message_tree_id, task.parent_message_id);
+		return 'ok';
+	});
 }
 
 /** Available tasks per type (and `random`: the sum) for this user in `lang`. */

@@ -3,7 +3,7 @@
  * their messages, and what this user already did on them. A handful of indexed queries, each
  * prepared once (server/db/prepared.ts); the rules are applied in work.ts.
  */
-import { prepared } from '../db/prepared.js';
+import { prepared, unindexed } from '../db/prepared.js';
 import type { Db } from '../env.js';
 import { countTreesInState } from './messages.repo.js';
 import type { TreeSettings } from './settings.js';
@@ -80,7 +80,7 @@ const recentReplyTasks = prepared(1, (db, since: string) =>
 
 /** The user's open, unexpired label and ranking tasks. */
 const heldTasks = prepared(2, (db, userId: string, nowIso: string) =>
-	db.selectFrom('task').select(['type', 'parent_message_id', 'expiry_date']).where('user_id', '=', userId).where('done', '=', 0).where('skipped', '=', 0).where('expiry_date', '>', nowIso).where('type', 'in', HOLDING_TYPES)
+	db.selectFrom('task').select(['type', 'parent_message_id', 'expiry_date']).where('user_id', '=', userId).where(unindexed('done'), '=', 0).where(unindexed('skipped'), '=', 0).where('expiry_date', '>', nowIso).where('type', 'in', HOLDING_TYPES)
 );
 
 /**

@@ -38,7 +38,7 @@ export async function signUp(env: ServiceEnv, input: { email: string; password: 
 /** Check an email and password and start a session. */
 export async function signIn(env: ServiceEnv, input: { email: string; password: string }): Promise<SignedIn> {
 	const email = input.email.trim().toLowerCase();
-	if (!env.limiter.hit(LIMITS.signIn, email, env.now().getTime())) fail('rate_limited', LIMITS.signIn.name);
+	if (!(await env.limiter.hit(env.db, LIMITS.signIn, email, env.now().getTime()))) fail('rate_limited', LIMITS.signIn.name);
 	const account = await findAccount(env.db, 'password', email);
 	dummyHash ??= hashPassword('not a real password');
 	const ok = await verifyPassword(account?.password_hash ?? (await dummyHash), input.password);

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { prepared } from '../db/prepared.js';
 import type { Role } from './users.table.js';
 
 /** How long a session lasts. */
@@ -41,16 +42,19 @@ export async function createSession(db: Kysely<Database>, userId: string, now: D
 	return { token, maxAgeSec };
 }
 
-/** The user behind a cookie token, or null when unknown, expired, disabled or deleted. */
-export async function resolveSession(db: Kysely<Database>, token: string | null, now: Date): Promise<SessionUser | null> {
-	if (!token || token.length > 200) return null;
-	const id = tokenId(token);
-	const row = await db
+/** A session and its user, by the token's hash: read on every signed-in call, so compiled once. */
+const sessionRow = prepared(1, (db, id: string) =>
+	db
 		.selectFrom('session')
 		.innerJoin('user', 'user.id', 'session.user_id')
 		.select(['session.id as session_id', 'session.expires_date', 'user.id', 'user.display_name', 'user.role', 'user.language', 'user.enabled', 'user.deleted'])
 		.where('session.id', '=', id)
-		.executeTakeFirst();
+);
+
+/** The user behind a cookie token, or null when unknown, expired, disabled or deleted. */
+export async function resolveSession(db: Kysely<Database>, token: string | null, now: Date): Promise<SessionUser | null> {
+	if (!token || token.length > 200) return null;
+	const [row] = await sessionRow(db, tokenId(token));
 	if (!row || row.expires_date <= now.toISOString() || !row.enabled || row.deleted) return null;
 	return { id: row.id, displayName: row.display_name, role: row.role, language: row.language, sessionId: row.session_id };
 }
