@@ -62,7 +62,11 @@ export const t = defineMessages(
 		deleted: '{name} was deleted from this device.',
 		startingEngine: 'Starting the engine…',
 		tryReady: 'Model ready: loaded from this device in {ms} ms on {adapter}; it answered {chars} characters ({finish}).',
-		couldNotLoad: 'Could not load it: {error}'
+		couldNotLoad: 'Could not load it: {error}',
+		descOasisTiny: 'Random weights for testing: it answers in gibberish.',
+		descOnnxGpu: 'The bundled tiny model run by Transformers.js on the GPU (4-bit weights). Random weights: gibberish.',
+		descOnnxWasm: 'The bundled tiny model run by Transformers.js on the CPU (WebAssembly, f32): works without WebGPU. Random weights: gibberish.',
+		descWebllm: '{repo}, compiled by MLC. Downloaded from Hugging Face on first use and kept by WebLLM.{small, select, yes { Suited to phones and small GPUs.} other {}}'
 	},
 	{
 		de: {
@@ -124,7 +128,26 @@ export const t = defineMessages(
 			deleted: '{name} wurde von diesem Gerät gelöscht.',
 			startingEngine: 'Engine wird gestartet …',
 			tryReady: 'Modell bereit: in {ms} ms von diesem Gerät auf {adapter} geladen; es hat mit {chars} Zeichen geantwortet ({finish}).',
-			couldNotLoad: 'Konnte nicht geladen werden: {error}'
+			couldNotLoad: 'Konnte nicht geladen werden: {error}',
+			descOasisTiny: 'Zufällige Gewichte zum Testen: es antwortet mit Kauderwelsch.',
+			descOnnxGpu: 'Das mitgelieferte kleine Modell, von Transformers.js auf der GPU ausgeführt (4-Bit-Gewichte). Zufällige Gewichte: Kauderwelsch.',
+			descOnnxWasm: 'Das mitgelieferte kleine Modell, von Transformers.js auf der CPU ausgeführt (WebAssembly, f32): läuft ohne WebGPU. Zufällige Gewichte: Kauderwelsch.',
+			descWebllm: '{repo}, von MLC kompiliert. Wird beim ersten Gebrauch von Hugging Face heruntergeladen und von WebLLM aufbewahrt.{small, select, yes { Geeignet für Smartphones und kleine GPUs.} other {}}'
 		}
 	}
 );
+
+const BUILT_IN = { 'oasis-tiny': 'descOasisTiny', 'oasis-tiny-onnx': 'descOnnxGpu', 'oasis-tiny-onnx-wasm': 'descOnnxWasm' } as const;
+
+/**
+ * A catalogue entry's description in the interface language: the built-in entries and WebLLM's
+ * generated ones are worded here; entries from elsewhere (test catalogues, stored adapters) keep
+ * their own text.
+ */
+export function modelDescription(entry: { id: string; engine: string; description: string }): string {
+	const key = BUILT_IN[entry.id as keyof typeof BUILT_IN];
+	if (key) return t(key);
+	const webllm = entry.engine === 'webllm' ? /^(.+?), compiled by MLC\./.exec(entry.description) : null;
+	if (webllm) return t('descWebllm', { repo: webllm[1], small: entry.description.includes('Suited to phones') ? 'yes' : 'no' });
+	return entry.description;
+}
