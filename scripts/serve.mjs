@@ -22,6 +22,7 @@ import cluster from 'node:cluster';
 import http from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { workerCount } from './worker-count.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -36,19 +37,6 @@ function seconds(name) {
 	return Number(value);
 }
 
-/**
- * How many processes serve: OASIS_WORKERS (default 1). An in-memory SQLite database cannot be
- * shared, so it always gets one process.
- */
-export function workerCount(env = process.env) {
-	const value = env.OASIS_WORKERS;
-	const url = (env.DATABASE_URL ?? '').trim();
-	const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length).replace(/^\/\//, '') : null;
-	if (value === undefined || value === '') return 1;
-	if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 256) throw new Error(`OASIS_WORKERS must be a whole number of processes from 1 to 256, not '${value}'.`);
-	if (path === ':memory:' && Number(value) > 1) throw new Error('OASIS_WORKERS above 1 needs a database several processes can share: an SQLite file or PostgreSQL, not sqlite::memory:.');
-	return Number(value);
-}
 
 /**
  * Serve from `workerCount()` processes. In the primary of several, resolves once every worker

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain ESM script without type declarations
-import { workerCount } from './serve.mjs';
+import { workerCount } from './worker-count.mjs';
 
 describe('workerCount (OASIS_WORKERS)', () => {
 	it('defaults to one process', () => {
