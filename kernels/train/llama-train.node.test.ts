@@ -250,6 +250,11 @@ describe('preference losses on the whole model', () => {
 			expect(res.loss).toBeCloseTo(ref.loss, 4);
 			expectClose(res.scores, ref.rewards, { atol: 1e-4, rtol: 1e-4 }, 'rewards');
 			expectGradsClose(await trainer.readGradients(), trainer, ref.grads);
+			// The forward-only evaluation (held-out pairs) scores as the step does.
+			const ev = await trainer.evaluateReward(pb);
+			expect(ev.loss).toBeCloseTo(ref.loss, 4);
+			expect(ev.accuracy).toBe(res.accuracy);
+			expectClose(ev.scores, ref.rewards, { atol: 1e-4, rtol: 1e-4 }, 'evaluated rewards');
 			let last = res;
 			for (let i = 0; i < 10; i++) last = await trainer.rewardStep(pb);
 			const after = await trainer.rewardStep(pb, { update: false });
@@ -280,6 +285,11 @@ describe('preference losses on the whole model', () => {
 			expect(res.loss).toBeCloseTo(ref.loss, 4);
 			expectClose(res.scores, ref.logps, { atol: 1e-3, rtol: 1e-4 }, 'log-probs');
 			expectGradsClose(await trainer.readGradients(), trainer, ref.grads);
+			// The forward-only evaluation (held-out pairs) scores as the step does.
+			const ev = await trainer.evaluateDpo(pb, refLp);
+			expect(ev.loss).toBeCloseTo(ref.loss, 4);
+			expect(ev.accuracy).toBe(res.accuracy);
+			expectClose(ev.scores, ref.logps, { atol: 1e-3, rtol: 1e-4 }, 'evaluated log-probs');
 			for (let i = 0; i < 8; i++) await trainer.dpoStep(pb, refLp);
 			const after = await trainer.dpoStep(pb, refLp, { update: false });
 			expect(after.loss).toBeLessThan(0.7 * res.loss);

@@ -669,6 +669,48 @@ export class LlamaTrainer {
 		});
 	}
 
+	/**
+	 * The reward model's scores of preference pairs under the current parameters, with the
+	 * pairwise loss (as {@link rewardStep} computes it, L2 term included) and the ranking
+	 * accuracy; forward only, nothing is updated. Needs the `rewardHead` option.
+	 */
+	async evaluateReward(pairs: PreferenceBatch): Promise<Omit<PreferenceResult, 'gradNorm'>> {
+		const head = this.special.reward;
+		if (!head) throw new GpuError('invalid-input', 'evaluateReward: create the trainer with { rewardHead: true }');
+		const packed = packBatch(preferenceAsBatch(pairs, false), this.config.vocabSize, this.maxSeq, { requireTargets: false });
+		const P = pairs.chosen.length;
+		const D = this.config.hiddenSize;
+		return this.exclusive(async () => {
+			const a = this.upload(packed);
+			const b = new Batch(this.ctx);
+			this.recordForward(b, a, 'hidden');
+			b.submit();
+			const hF = await readF32(this.ctx, a.hF.buffer, a.T * D);
+			const score = await readF32(this.ctx, head.value.buffer, D);
+			const rewards = Float64Array.from(packed.seqEnds, (end) => {
+				let r = 0;
+				for (let d = 0; d < D; d++) r += hF[(end - 1) * D + d] * score[d];
+				return r;
+			});
+			const L = rewardLossRef(rewards.subarray(0, P), rewards.subarray(P), this.o.rewardL2);
+			return { loss: L.loss, accuracy: L.accuracy, scores: rewards };
+		});
+	}
+
+	/**
+	 * The DPO loss and preference accuracy of pairs under the current parameters against the
+	 * reference log-probs `ref` (forward only). Scores: the policy log-probs, chosen then rejected.
+	 */
+	async evaluateDpo(pairs: PreferenceBatch, ref: { chosen: ArrayLike<number>; rejected: ArrayLike<number> }): Promise<Omit<PreferenceResult, 'gradNorm'>> {
+		const P = pairs.chosen.length;
+		if (ref.chosen.length !== P || ref.rejected.length !== P) {
+			throw new GpuError('invalid-input', `evaluateDpo: need ${P} reference log-probs for the chosen and for the rejected sequences`);
+		}
+		const logps = await this.sequenceLogProbs(preferenceAsBatch(pairs, true));
+		const L = dpoLossRef(logps.subarray(0, P), logps.subarray(P), ref.chosen, ref.rejected, this.o.dpoBeta);
+		return { loss: L.loss, accuracy: L.accuracy, scores: logps };
+	}
+
 	private projFwd(b: Batch, p: Proj, x: DeviceTensor, out: DeviceTensor, a: Acts, l: number): void {
 		const ctx = this.ctx;
 		if (p.lora) {

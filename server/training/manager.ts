@@ -23,7 +23,7 @@ import { BlobNotFoundError } from '../exchange/blob-store.js';
 import { SnapshotIntegrityError, SnapshotNotFoundError, getSnapshot, readSnapshot } from '../exchange/snapshot.js';
 import { DeltaFormatError, decodeDelta } from './codec.js';
 import { type Dataset, type TrainingExample, type TrainingObjective, buildDataset, fnv1a, mulberry32, recordsOfLines } from './datasets.js';
-import type { EvaluationJob, TrainingMode, TrainingModel } from './model.js';
+import type { EvaluationJob, TrainingMode, TrainingModel, ValidationResult } from './model.js';
 import { allFinite, applied, l2norm, meanOf, median, normLimit, outerNesterovStep } from './outer.js';
 import type { TrainingRuntime } from './runtime.js';
 import type { JobState, RejectReason, TrainingJobTable, TrainingUnitTable, TrainingUpdateTable } from './training.table.js';
@@ -65,7 +65,11 @@ export const hyperSchema = z.object({
 	/** The held-out batch: the first this many validation examples. */
 	validationExamples: z.number().int().min(1).max(100_000).default(256),
 	/** Longest training sequence in tokens: token models cut a longer thread to a window holding its last reply. */
-	sequenceTokens: z.number().int().min(8).max(32_768).default(1024)
+	sequenceTokens: z.number().int().min(8).max(32_768).default(1024),
+	/** Reward jobs: λ of the L2 penalty on the rewards (the original's RMLoss adds a small one). */
+	rewardL2: z.number().min(0).max(1).default(1e-3),
+	/** DPO jobs: β, how far the policy may move from the reference (DPO paper: 0.1). */
+	dpoBeta: z.number().positive().max(10).default(0.1)
 });
 export type Hyper = z.infer<typeof hyperSchema>;
 
@@ -89,7 +93,7 @@ export const createJobSchema = z.object({
 	rounds: z.number().int().min(1).max(100_000),
 	workersPerRound: z.number().int().min(1).max(1024),
 	/** Seeds the data order (and a model's initial values); by default derived from the job id. Two jobs with one seed see the same examples in the same order. */
-	seed: z.number().int().min(0).max(0xffffffff).optional()
+	seed: z.number().int().min(0).max(0x7fffffff).optional()
 });
 export type CreateJobInput = z.input<typeof createJobSchema>;
 
@@ -113,6 +117,8 @@ export interface JobInfo {
 	trainExamples: number;
 	validationExamples: number;
 	initialValidationLoss: number | null;
+	/** Preference jobs: share of held-out pairs version 0 ranks right (null for SFT). */
+	initialValidationAccuracy: number | null;
 	createdDate: string;
 	createdBy: string | null;
 	error: string | null;
@@ -130,6 +136,8 @@ export interface RoundMetrics {
 	trainLoss: number | null;
 	/** Held-out loss of the version this round produced. */
 	validationLoss: number | null;
+	/** Preference jobs: share of held-out pairs that version ranks right (null for SFT). */
+	validationAccuracy: number | null;
 	tokens: number;
 	participants: number;
 	accepted: number;
@@ -153,10 +161,12 @@ export interface Lease {
 	baseModel: string;
 	objective: TrainingObjective;
 	mode: TrainingMode;
+	/** DPO: the frozen reference (version 0), downloaded like the parameters; null for other objectives. */
+	reference: { procedure: 'training.parameters'; input: { jobId: string; version: number }; bytes: number } | null;
 	/** Train-split example indices, one list per inner step (`training.examples`). */
 	batches: number[][];
 	tokens: number;
-	inner: { lr: number; clip: number; weightDecay: number; innerSteps: number; batchTokens: number; sequenceTokens: number };
+	inner: { lr: number; clip: number; weightDecay: number; innerSteps: number; batchTokens: number; sequenceTokens: number; rewardL2: number; dpoBeta: number };
 	/** The lease is yours until then; after it, the unit may go to another worker. */
 	expires: string;
 	roundDeadline: string;
@@ -196,6 +206,8 @@ export interface WorkerStats {
 const paramsKey = (jobId: string, version: number) => `training.${jobId}.v${version}.params.f32`;
 const momentumKey = (jobId: string, version: number) => `training.${jobId}.v${version}.momentum.f32`;
 const deltaKey = (jobId: string, round: number, updateId: string) => `training.${jobId}.r${round}.${updateId}.delta`;
+/** A version's held-out score (`ValidationResult` as JSON), written next to its parameters. */
+const evalKey = (jobId: string, version: number) => `training.${jobId}.v${version}.eval.json`;
 
 function toBytes(v: Float32Array): Uint8Array {
 	return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
@@ -227,6 +239,8 @@ const paramCache = new Map<string, Float32Array>();
 /** Held-out loss of a stored version (the "before" of every delta built on it). */
 const baseLossCache = new Map<string, number>();
 const validationCache = new WeakMap<Dataset, Map<number, TrainingExample[]>>();
+/** Held-out accuracy of stored versions (immutable once written). */
+const accuracyCache = new Map<string, number | null>();
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): V {
 	map.set(key, value);
@@ -239,6 +253,7 @@ export function clearTrainingCaches(): void {
 	datasetCache.clear();
 	paramCache.clear();
 	baseLossCache.clear();
+	accuracyCache.clear();
 }
 
 /** Listeners told when a job's round closes or its state changes (the metrics subscription). */
@@ -311,7 +326,39 @@ export class TrainingManager {
 		if (!byN) validationCache.set(data, (byN = new Map()));
 		let validation = byN.get(n);
 		if (!validation) byN.set(n, (validation = data.validation.slice(0, n)));
-		return { id: job.id, objective: job.objective, mode: JSON.parse(job.mode) as TrainingMode, validation, sequenceTokens: this.hyper(job).sequenceTokens };
+		const hyper = this.hyper(job);
+		return {
+			id: job.id,
+			objective: job.objective,
+			mode: JSON.parse(job.mode) as TrainingMode,
+			validation,
+			sequenceTokens: hyper.sequenceTokens,
+			...(job.objective === 'sft' ? {} : { preference: { rewardL2: hyper.rewardL2, dpoBeta: hyper.dpoBeta } }),
+			...(job.objective === 'dpo' ? { reference: await this.parameters(job.id, 0) } : {})
+		};
+	}
+
+	/** Scores `params` on the held-out batch and stores the score as version `version`'s. */
+	private async validateVersion(model: TrainingModel, job: TrainingJobTable, version: number, params: Float32Array, evaluation: EvaluationJob): Promise<ValidationResult> {
+		const result: ValidationResult = model.evaluator.validate ? await model.evaluator.validate(params, evaluation) : { loss: await model.evaluator.validationLoss(params, evaluation), accuracy: null };
+		await this.runtime.store.put(evalKey(job.id, version), once(new TextEncoder().encode(JSON.stringify(result))));
+		remember(accuracyCache, evalKey(job.id, version), result.accuracy, 4096);
+		return result;
+	}
+
+	/** The held-out accuracy stored with a version (null for SFT jobs, or when none was stored). */
+	private async accuracy(job: Pick<TrainingJobTable, 'id' | 'objective'>, version: number): Promise<number | null> {
+		if (job.objective === 'sft') return null;
+		const key = evalKey(job.id, version);
+		if (accuracyCache.has(key)) return accuracyCache.get(key)!;
+		let value: number | null = null;
+		try {
+			const parsed = JSON.parse(new TextDecoder().decode(await collect(this.runtime.store.get(key)))) as Partial<ValidationResult>;
+			value = typeof parsed.accuracy === 'number' ? parsed.accuracy : null;
+		} catch (error) {
+			if (!(error instanceof BlobNotFoundError)) throw error;
+		}
+		return remember(accuracyCache, key, value, 4096);
 	}
 
 	/** A stored parameter version. @throws DomainError training_version_not_found */
@@ -379,8 +426,9 @@ export class TrainingManager {
 			state: 'queued',
 			round: 0,
 			version: 0,
-			param_count: model.parameterCount(mode),
-			seed: input.seed ?? fnv1a(id),
+			param_count: model.parameterCount(mode, input.objective),
+			// 31 bits: the column is a signed 32-bit integer on PostgreSQL.
+			seed: input.seed ?? fnv1a(id) >>> 1,
 			data_cursor: 0,
 			train_examples: 0,
 			validation_examples: 0,
@@ -395,10 +443,10 @@ export class TrainingManager {
 		row.validation_examples = Math.min(data.validation.length, hyper.validationExamples);
 		await this.env.db.insertInto('training_job').values(row).execute();
 		try {
-			const params = await model.initialParameters(mode, row.seed);
+			const params = await model.initialParameters(mode, row.seed, input.objective);
 			if (params.length !== row.param_count) throw new Error(`${model.id} gave ${params.length} initial parameters, not ${row.param_count}`);
 			await this.putVector(paramsKey(id, 0), params);
-			const loss = await model.evaluator.validationLoss(params, await this.evaluationJob(row));
+			const { loss } = await this.validateVersion(model, row, 0, params, await this.evaluationJob(row));
 			await this.env.db.transaction().execute(async (trx) => {
 				await trx.updateTable('training_job').set({ initial_validation_loss: loss, state: 'running', updated_date: this.nowIso() }).where('id', '=', id).execute();
 				await this.openRound({ db: trx }, { ...row, initial_validation_loss: loss, state: 'running' }, 0, model, data);
@@ -412,28 +460,36 @@ export class TrainingManager {
 	}
 
 	/** Insert round `round` and its units (in the caller's transaction). */
-	private async openRound(tx: { db: ServiceEnv['db'] }, job: TrainingJobTable, round: number, model: TrainingModel, data: Dataset): Promise<void> {
+	/** One unit's H batches of train-split indices, from `cursor` on in the job's fixed shuffle. */
+	private drawUnit(job: TrainingJobTable, model: TrainingModel, data: Dataset, cursor: number): { batches: number[][]; tokens: number; cursor: number } {
 		const hyper = this.hyper(job);
 		const order = trainOrder(data.train.length, job.seed);
+		const batches: number[][] = [];
+		let tokens = 0;
+		for (let s = 0; s < hyper.innerSteps; s++) {
+			const batch: number[] = [];
+			let batchTokens = 0;
+			while (batch.length === 0 || batchTokens < hyper.batchTokens) {
+				const index = order[cursor % order.length]!;
+				cursor++;
+				batch.push(index);
+				batchTokens += model.tokens(data.train[index]!, hyper.sequenceTokens);
+				if (batch.length >= order.length) break;
+			}
+			batches.push(batch);
+			tokens += batchTokens;
+		}
+		return { batches, tokens, cursor };
+	}
+
+	private async openRound(tx: { db: ServiceEnv['db'] }, job: TrainingJobTable, round: number, model: TrainingModel, data: Dataset): Promise<void> {
+		const hyper = this.hyper(job);
 		let cursor = job.data_cursor;
 		const units: TrainingUnitTable[] = [];
 		for (let u = 0; u < job.workers_per_round; u++) {
-			const batches: number[][] = [];
-			let tokens = 0;
-			for (let s = 0; s < hyper.innerSteps; s++) {
-				const batch: number[] = [];
-				let batchTokens = 0;
-				while (batch.length === 0 || batchTokens < hyper.batchTokens) {
-					const index = order[cursor % order.length]!;
-					cursor++;
-					batch.push(index);
-					batchTokens += model.tokens(data.train[index]!, hyper.sequenceTokens);
-					if (batch.length >= order.length) break;
-				}
-				batches.push(batch);
-				tokens += batchTokens;
-			}
-			units.push({ id: randomUUID(), job_id: job.id, round, unit_index: u, batches: JSON.stringify(batches), tokens, state: 'open', lease_id: null, lease_user_id: null, lease_worker_id: null, lease_expires: null, leases: 0 });
+			const drawn = this.drawUnit(job, model, data, cursor);
+			cursor = drawn.cursor;
+			units.push({ id: randomUUID(), job_id: job.id, round, unit_index: u, batches: JSON.stringify(drawn.batches), tokens: drawn.tokens, state: 'open', lease_id: null, lease_user_id: null, lease_worker_id: null, lease_expires: null, leases: 0 });
 		}
 		const now = this.env.now();
 		await tx.db
@@ -492,14 +548,14 @@ export class TrainingManager {
 	/** Jobs, newest first. */
 	async list(): Promise<JobInfo[]> {
 		const rows = await this.env.db.selectFrom('training_job').selectAll().orderBy('created_date', 'desc').orderBy('id').execute();
-		return rows.map((r) => this.info(r));
+		return Promise.all(rows.map((r) => this.info(r)));
 	}
 
 	async get(jobId: string): Promise<JobInfo> {
 		return this.info(await this.row(jobId));
 	}
 
-	private info(r: TrainingJobTable): JobInfo {
+	private async info(r: TrainingJobTable): Promise<JobInfo> {
 		return {
 			id: r.id,
 			name: r.name,
@@ -517,6 +573,7 @@ export class TrainingManager {
 			trainExamples: r.train_examples,
 			validationExamples: r.validation_examples,
 			initialValidationLoss: r.initial_validation_loss === null ? null : Number(r.initial_validation_loss),
+			initialValidationAccuracy: r.initial_validation_loss === null ? null : await this.accuracy(r, 0),
 			createdDate: r.created_date,
 			createdBy: r.created_by,
 			error: r.error
@@ -525,9 +582,10 @@ export class TrainingManager {
 
 	/** Rounds of a job after `sinceRound` (all when −1), oldest first. */
 	async metrics(jobId: string, sinceRound = -1): Promise<RoundMetrics[]> {
-		await this.row(jobId);
+		const job = await this.row(jobId);
 		const rows = await this.env.db.selectFrom('training_round').selectAll().where('job_id', '=', jobId).where('round', '>', sinceRound).orderBy('round').execute();
-		return rows.map((r) => ({
+		const accuracies = await Promise.all(rows.map((r) => (r.state === 'closed' && r.validation_loss !== null ? this.accuracy(job, r.base_version + 1) : null)));
+		return rows.map((r, i) => ({
 			round: r.round,
 			state: r.state,
 			baseVersion: r.base_version,
@@ -536,6 +594,7 @@ export class TrainingManager {
 			deadline: r.deadline_date,
 			trainLoss: r.train_loss === null ? null : Number(r.train_loss),
 			validationLoss: r.validation_loss === null ? null : Number(r.validation_loss),
+			validationAccuracy: accuracies[i] ?? null,
 			tokens: Number(r.tokens),
 			participants: Number(r.participants),
 			accepted: Number(r.accepted),
@@ -558,7 +617,9 @@ export class TrainingManager {
 
 	/**
 	 * Close the open rounds of running jobs whose deadline passed (with at least one accepted
-	 * delta; a round with none gets a new deadline). Runs on every work request and submission.
+	 * delta). A round with none gets a new deadline, and its open units fresh examples: training
+	 * is deterministic, so a unit whose honest delta did not lower the held-out loss would give
+	 * the same delta again on the same examples. Runs on every work request and submission.
 	 */
 	async tick(jobId?: string): Promise<void> {
 		const now = this.nowIso();
@@ -572,12 +633,38 @@ export class TrainingManager {
 		if (jobId) q = q.where('training_job.id', '=', jobId);
 		for (const r of await q.execute()) {
 			if (Number(r.accepted) > 0) await this.closeRound(r.job_id, r.round);
-			else {
-				const job = await this.row(r.job_id);
-				const deadline = new Date(this.env.now().getTime() + this.hyper(job).roundSeconds * 1000).toISOString();
-				await this.env.db.updateTable('training_round').set({ deadline_date: deadline }).where('job_id', '=', r.job_id).where('round', '=', r.round).where('state', '=', 'open').execute();
-			}
+			else await this.restartRound(r.job_id, r.round);
 		}
+	}
+
+	/** A new deadline for a stalled round, and fresh examples for its open units. */
+	private async restartRound(jobId: string, round: number): Promise<void> {
+		const job = await this.row(jobId);
+		const model = await this.model(job.base_model);
+		const data = await this.dataset(job);
+		const deadline = new Date(this.env.now().getTime() + this.hyper(job).roundSeconds * 1000).toISOString();
+		await this.env.db.transaction().execute(async (trx) => {
+			const r = await trx.updateTable('training_round').set({ deadline_date: deadline }).where('job_id', '=', jobId).where('round', '=', round).where('state', '=', 'open').where('deadline_date', '<=', this.nowIso()).executeTakeFirst();
+			if (Number(r.numUpdatedRows) === 0) return; // another process restarted or closed it
+			// Open units and those whose lease expired (a live lease keeps the examples it was given).
+			const now = this.nowIso();
+			const units = await trx
+				.selectFrom('training_unit')
+				.select(['id', 'state'])
+				.where('job_id', '=', jobId)
+				.where('round', '=', round)
+				.where((eb) => eb.or([eb('state', '=', 'open'), eb.and([eb('state', '=', 'leased'), eb('lease_expires', '<=', now)])]))
+				.orderBy('unit_index')
+				.execute();
+			let cursor = job.data_cursor;
+			for (const u of units) {
+				const drawn = this.drawUnit(job, model, data, cursor);
+				cursor = drawn.cursor;
+				await trx.updateTable('training_unit').set({ batches: JSON.stringify(drawn.batches), tokens: drawn.tokens }).where('id', '=', u.id).where('state', '=', u.state).execute();
+			}
+			await trx.updateTable('training_job').set({ data_cursor: cursor, updated_date: this.nowIso() }).where('id', '=', jobId).execute();
+		});
+		changed(jobId);
 	}
 
 	/**
@@ -646,9 +733,19 @@ export class TrainingManager {
 			baseModel: job.base_model,
 			objective: job.objective,
 			mode: JSON.parse(job.mode) as TrainingMode,
+			reference: job.objective === 'dpo' ? { procedure: 'training.parameters', input: { jobId: job.id, version: 0 }, bytes: job.param_count * 4 } : null,
 			batches: JSON.parse(unit.batches) as number[][],
 			tokens: unit.tokens,
-			inner: { lr: hyper.lr, clip: hyper.clip, weightDecay: hyper.weightDecay, innerSteps: hyper.innerSteps, batchTokens: hyper.batchTokens, sequenceTokens: hyper.sequenceTokens },
+			inner: {
+				lr: hyper.lr,
+				clip: hyper.clip,
+				weightDecay: hyper.weightDecay,
+				innerSteps: hyper.innerSteps,
+				batchTokens: hyper.batchTokens,
+				sequenceTokens: hyper.sequenceTokens,
+				rewardL2: hyper.rewardL2,
+				dpoBeta: hyper.dpoBeta
+			},
 			expires: unit.lease_expires!,
 			roundDeadline: round.deadline_date
 		};
@@ -825,7 +922,7 @@ export class TrainingManager {
 			outerNesterovStep(params, momentum, meanOf(deltas), hyper.outerLr, hyper.outerMomentum);
 			await this.putVector(paramsKey(jobId, round + 1), params);
 			await this.putVector(momentumKey(jobId, round + 1), momentum);
-			const validationLoss = await model.evaluator.validationLoss(params, evaluation);
+			const { loss: validationLoss } = await this.validateVersion(model, job, round + 1, params, evaluation);
 			const losses = updates.map((u) => u.train_loss).filter((l): l is number => l !== null).map(Number);
 			await trx
 				.updateTable('training_round')

@@ -131,11 +131,18 @@ describeEachDialect('distributed training (DiLoCo)', (handle, dialect) => {
 		const mod = await h.user('mod-d', 'moderator');
 		const w = await h.user('quinn');
 		const job = await mod.caller.training.create(jobInput({ name: 'deadline', rounds: 2 }));
+		// A refused delta leaves its unit open with the same examples…
+		const before = await w.caller.training.lease({ workerId: 'q', jobId: job.id });
+		expect(await send(w.caller, before, 'q', new Float32Array(before.parameterCount).fill(Number.NaN), 1)).toMatchObject({ status: 'rejected', reason: 'non_finite' });
+		expect((await w.caller.training.lease({ workerId: 'q', jobId: job.id })).batches).toEqual(before.batches);
 		h.clock.ms += (HYPER.roundSeconds + 1) * 1000;
-		// No delta yet: the deadline moves on instead of closing an empty round.
+		// …and with no delta accepted the deadline moves on instead of closing an empty round, and the
+		// open units get fresh examples (the same ones would give an honest worker the same delta).
 		const lease = await w.caller.training.lease({ workerId: 'q', jobId: job.id });
 		expect(lease.round).toBe(0);
 		expect(Date.parse(lease.roundDeadline)).toBeGreaterThan(h.clock.ms);
+		expect(lease.unitIndex).toBe(before.unitIndex);
+		expect(lease.batches).not.toEqual(before.batches);
 		const { delta, trainLoss } = await honestDelta(w.caller, lease);
 		expect(await send(w.caller, lease, 'q', delta, trainLoss)).toMatchObject({ status: 'accepted', roundClosed: false });
 		h.clock.ms += (HYPER.roundSeconds + 1) * 1000;

@@ -13,8 +13,10 @@ export interface LocalResult {
 	delta: Float32Array;
 	/** Mean training loss over the inner steps (each measured before its update). */
 	trainLoss: number;
-	/** Tokens trained on (the model's own count: target tokens for Llama, transitions for the bigram). */
+	/** Tokens trained on (the model's own count: target tokens for Llama SFT, both sides of each pair for preference jobs, transitions for the bigram). */
 	tokens: number;
+	/** Preference jobs: mean share of pairs ranked right over the inner steps (before each update). */
+	trainAccuracy?: number;
 }
 
 /** Per-step progress. */
@@ -23,6 +25,8 @@ export interface StepReport {
 	of: number;
 	loss: number;
 	tokens: number;
+	/** Preference jobs: share of the step's pairs ranked right. */
+	accuracy?: number;
 }
 
 /** Trains one lease locally. */
@@ -31,7 +35,8 @@ export interface LocalTrainer {
 		lease: Lease,
 		params: Float32Array,
 		batches: TrainingExample[][],
-		options?: { signal?: AbortSignal; onStep?: (report: StepReport) => void }
+		/** `reference`: DPO's frozen reference parameters (the job's version 0). */
+		options?: { signal?: AbortSignal; onStep?: (report: StepReport) => void; reference?: Float32Array }
 	): Promise<LocalResult>;
 	/** Frees what the trainer holds (GPU buffers). */
 	dispose?(): void;

@@ -27,7 +27,7 @@ import { WorkerStopped, type LocalResult, type LocalTrainer } from './local.js';
 /** Progress, one object per line in the CLI. */
 export type WorkerEvent =
 	| { event: 'lease'; jobId: string; round: number; unit: number; baseVersion: number; baseModel: string; steps: number; tokens: number; expires: string }
-	| { event: 'step'; jobId: string; round: number; unit: number; step: number; of: number; loss: number; tokens: number }
+	| { event: 'step'; jobId: string; round: number; unit: number; step: number; of: number; loss: number; tokens: number; accuracy?: number }
 	| {
 			event: 'submitted';
 			jobId: string;
@@ -37,6 +37,8 @@ export type WorkerEvent =
 			reason: SubmitResult['reason'];
 			detail: string | null;
 			trainLoss: number;
+			/** Preference jobs: the mean share of training pairs ranked right. */
+			trainAccuracy?: number;
 			tokens: number;
 			bytes: number;
 			norm: number | null;
@@ -104,6 +106,8 @@ const FATAL: Record<string, string> = {
 /** One volunteer's worker. */
 export class TrainingWorker {
 	private readonly over = new Set<string>();
+	/** DPO reference parameters (a job's version 0, immutable) of the last job that needed them. */
+	private reference: { jobId: string; params: Float32Array } | null = null;
 	private readonly log: (message: string) => void;
 	private readonly emit: (event: WorkerEvent) => void;
 
@@ -153,14 +157,29 @@ export class TrainingWorker {
 		const bytes = fromBase64(p.f32);
 		if (bytes.byteLength !== lease.parameterCount * 4) throw new Error(`the server sent ${bytes.byteLength} bytes of parameters; the lease says ${lease.parameterCount * 4}`);
 		const params = new Float32Array(new Uint8Array(bytes).buffer);
+		const reference = lease.reference ? await this.referenceOf(lease) : undefined;
 		const indices = [...new Set(lease.batches.flat())];
 		const examples = await this.o.api.examples({ jobId: lease.jobId, indices });
 		const byIndex = new Map<number, TrainingExample>(indices.map((i, k) => [i, examples[k]!]));
 		const batches = lease.batches.map((b) => b.map((i) => byIndex.get(i)!));
 		return trainer.train(lease, params, batches, {
 			signal,
-			onStep: (r) => this.emit({ event: 'step', jobId: lease.jobId, round: lease.round, unit: lease.unitIndex, step: r.step, of: r.of, loss: r.loss, tokens: r.tokens })
+			reference,
+			onStep: (r) =>
+				this.emit({ event: 'step', jobId: lease.jobId, round: lease.round, unit: lease.unitIndex, step: r.step, of: r.of, loss: r.loss, tokens: r.tokens, ...(r.accuracy === undefined ? {} : { accuracy: r.accuracy }) })
 		});
+	}
+
+	/** The frozen reference a DPO lease names (downloaded once per job: it never changes). */
+	private async referenceOf(lease: Lease): Promise<Float32Array> {
+		const ref = lease.reference!;
+		if (this.reference?.jobId === lease.jobId) return this.reference.params;
+		const p = await this.o.api.parameters(ref.input);
+		const bytes = fromBase64(p.f32);
+		if (bytes.byteLength !== ref.bytes) throw new Error(`the server sent ${bytes.byteLength} bytes of reference parameters; the lease says ${ref.bytes}`);
+		const params = new Float32Array(new Uint8Array(bytes).buffer);
+		this.reference = { jobId: lease.jobId, params };
+		return params;
 	}
 
 	/** Encodes `delta` for `lease` and sends it (a rejection is an answer, not an error). */
@@ -190,6 +209,7 @@ export class TrainingWorker {
 				reason: result.reason,
 				detail: result.detail,
 				trainLoss: local.trainLoss,
+				...(local.trainAccuracy === undefined ? {} : { trainAccuracy: local.trainAccuracy }),
 				tokens: local.tokens,
 				bytes,
 				norm: result.norm,
