@@ -227,6 +227,7 @@ export const t = defineMessages(
 		rejected: 'Rejected ({reason})',
 		rejectedDetail: 'Rejected ({reason}): {detail}',
 		unknownReason: 'unknown',
+		rejectReason: '{reason, select, stale {built on an old version} corrupt {damaged on the way} shape {the wrong size for this job} non_finite {contains NaN or infinity} norm_outlier {far larger than honest updates of this job} validation_loss {raised the held-out loss} other {{reason}}}',
 		sentOf: '{sent} of {total} as fp32',
 
 		// The worker's status (lib/train/client.svelte.ts, trainers.ts)
@@ -473,6 +474,7 @@ export const t = defineMessages(
 			rejected: 'Abgelehnt ({reason})',
 			rejectedDetail: 'Abgelehnt ({reason}): {detail}',
 			unknownReason: 'unbekannt',
+			rejectReason: '{reason, select, stale {auf einer veralteten Version aufgebaut} corrupt {unterwegs beschädigt} shape {falsche Größe für diesen Job} non_finite {enthält NaN oder Unendlich} norm_outlier {weit größer als ehrliche Updates dieses Jobs} validation_loss {hat den Held-out-Verlust erhöht} other {{reason}}}',
 			sentOf: '{sent} von {total} als fp32',
 
 			pauseHidden: 'der Tab verborgen ist',
