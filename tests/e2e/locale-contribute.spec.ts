@@ -1,7 +1,7 @@
 /**
  * The contribution flow in German: landing, sign-in, dashboard, every task page, settings (with
  * the interface-language picker); a prompt written and sent by keyboard, and labelled by a second
- * volunteer, with the German texts and no English left. Task language 'sv' keeps these tasks out
+ * volunteer, with the German texts and no English left. Task language 'pl' keeps these tasks out
  * of the other specs' queues.
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
@@ -35,8 +35,8 @@ async function devLoginGerman(page: Page, name: string) {
 async function chooseSwedishTasks(page: Page) {
 	await page.goto('/settings');
 	const select = page.getByLabel('Sprache deiner Aufgaben');
-	await expect(select.locator('option[value="sv"]')).toHaveText('Schwedisch (Svenska) [sv]');
-	await select.selectOption('sv');
+	await expect(select.locator('option[value="pl"]')).toHaveText('Polnisch (Polski) [pl]');
+	await select.selectOption('pl');
 	await page.getByRole('button', { name: 'Einstellungen speichern' }).click();
 	await expect(page.getByRole('status').filter({ hasText: 'Einstellungen gespeichert.' })).toBeVisible();
 }
@@ -62,7 +62,7 @@ let prompt = '';
 async function signedInGerman(browser: Browser, name: string): Promise<Page> {
 	const page = await germanPage(browser);
 	await trpc(page.request, 'auth.devLogin', { name });
-	await trpc(page.request, 'auth.updateSettings', { language: 'sv' });
+	await trpc(page.request, 'auth.updateSettings', { language: 'pl' });
 	return page;
 }
 
