@@ -5,9 +5,14 @@ import type { Context } from '../context.js';
 import { devLogin, devLoginEnabled, signIn, signOut, signUp, type SignedIn } from './auth.service.js';
 import { clearedSessionCookie, sessionCookie } from './cookies.js';
 import { deleteAccount, getSettings, updateSettings } from './account.service.js';
-import { languageCodeSchema } from './languages.js';
+import { isLanguageCode, LANGUAGE_CODES } from './languages.js';
 
 const email = z.email().max(320);
+/**
+ * A language code from the list (case as listed, so `pt-br` is refused: send `pt-BR`). Kept here,
+ * not in languages.ts, which the web app imports: zod must stay out of the contribution pages' bundle.
+ */
+export const languageCodeSchema = z.string().refine(isLanguageCode, { message: `use one of ${LANGUAGE_CODES.join(', ')}` });
 const password = z.string().min(8, 'use at least 8 characters').max(256);
 
 function startSession(ctx: Context, signed: SignedIn) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isLanguageCode, languageCodeSchema, languageName, matchLanguage, taskLanguage } from './languages.js';
+import { languageCodeSchema } from './auth.router.js';
+import { isLanguageCode, languageName, matchLanguage, taskLanguage } from './languages.js';
 
 describe('contribution languages', () => {
 	it('matches browser tags to our codes', () => {

@@ -3,7 +3,6 @@
  * website's locales, with their codes as upstream wrote them (`pt-BR`, `uk-UA`, `nb-NO`). Plain
  * data and pure functions, so the web app imports this module too.
  */
-import { z } from 'zod';
 
 /** Code → English name and native name, in code order. */
 export const LANGUAGES = {
@@ -57,9 +56,6 @@ export const DEFAULT_LANGUAGE: LanguageCode = 'en';
 export function isLanguageCode(code: string): code is LanguageCode {
 	return Object.hasOwn(LANGUAGES, code);
 }
-
-/** A language code from the list (case as listed, so `pt-br` is refused: send `pt-BR`). */
-export const languageCodeSchema = z.string().refine(isLanguageCode, { message: `use one of ${LANGUAGE_CODES.join(', ')}` });
 
 /**
  * The best of our languages for a browser language tag (`navigator.language`): the same code
