@@ -141,6 +141,8 @@ async function lighthouseRuns(base) {
 			tbtMs: Math.round(metric('total-blocking-time')),
 			cls: Math.round(metric('cumulative-layout-shift') * 1000) / 1000,
 			accessibilityFailing: failing,
+			// What moved (Lighthouse's layout-shift culprits, largest first).
+			layoutShifts: (lhr.audits['layout-shifts']?.details?.items ?? []).slice(0, 3).map((i) => ({ score: Math.round((i.score ?? 0) * 1000) / 1000, node: i.node?.snippet ?? i.node?.selector ?? null })),
 			// Where Lighthouse sees the time going (its opportunities, largest saving first).
 			opportunities: Object.values(lhr.audits)
 				.filter((a) => a.details?.type === 'opportunity' && (a.details.overallSavingsMs ?? 0) > 0)
