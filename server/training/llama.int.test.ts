@@ -11,15 +11,11 @@
  * dialects); set OASIS_LLAMA_TRAINING_PG=1 to run this one on PostgreSQL as well.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TINY_SPEC } from '../../kernels/models/make-tiny-model.js';
-import { randomModel, writeHfFolder } from '../../kernels/models/testing/fixtures.js';
+import { beforeAll, expect, it } from 'vitest';
 import { createContext } from '../context.js';
 import { FsBlobStore } from '../exchange/blob-store.js';
 import { importOasst } from '../exchange/import.js';
@@ -28,7 +24,6 @@ import { appRouter } from '../router.js';
 import { describeEachDialect } from '../testing/dialects.js';
 import { type Harness, harness } from '../testing/harness.js';
 import { seededRandom } from '../testing/random.js';
-import { LlamaTrainingModel, loadLlamaTrainingModel } from './llama-model.js';
 import { clearTrainingCaches, type CreateJobInput } from './manager.js';
 import type { TrainingMode } from './model.js';
 import { l2norm } from './outer.js';
@@ -37,28 +32,14 @@ import { callerApi } from './worker/api.js';
 import { LlamaLocalTrainer } from './worker/llama.js';
 import { WorkerStopped } from './worker/local.js';
 import { TrainingWorker, type WorkerEvent } from './worker/loop.js';
+import { TINY_MODEL_ID, useTinyLlamaModel } from './testing/tiny-llama.js';
 
 const EN_100 = new URL('../../../shared/data/oasst/en_100_tree.jsonl', import.meta.url).pathname;
-const BUNDLED = new URL('../../public/models/oasis-tiny/', import.meta.url).pathname;
 const REPO = new URL('../../', import.meta.url).pathname;
-const MODEL_ID = 'oasis-tiny';
+const MODEL_ID = TINY_MODEL_ID;
 
-const dir = mkdtempSync(join(tmpdir(), 'oasis-llama-training-'));
-const modelDir = join(dir, 'oasis-tiny');
-let model: LlamaTrainingModel;
-
-beforeAll(async () => {
-	const f = randomModel(TINY_SPEC);
-	Object.assign(f.config, { bos_token_id: 1, eos_token_id: 2, max_position_embeddings: 2048 });
-	await writeHfFolder(modelDir, f);
-	for (const name of ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json']) copyFileSync(join(BUNDLED, name), join(modelDir, name));
-	model = await loadLlamaTrainingModel(MODEL_ID, modelDir, { evalTokens: 1024 });
-});
-afterAll(async () => {
-	setTrainingRuntime(null);
-	await model?.evaluator.dispose();
-	rmSync(dir, { recursive: true, force: true });
-});
+const tiny = useTinyLlamaModel('oasis-llama-training-', 1024);
+const { dir, modelDir } = tiny;
 
 const HYPER = {
 	lr: 1e-3,
@@ -87,7 +68,7 @@ describeEachDialect('distributed SFT of a Llama model (oasis-tiny on WebGPU)', (
 		setTrainingRuntime({
 			store: new FsBlobStore(join(dir, dialect, 'training')),
 			snapshots: new FsBlobStore(join(dir, dialect, 'snapshots')),
-			models: new Map([...builtinModels(), [MODEL_ID, model]])
+			models: new Map([...builtinModels(), [MODEL_ID, tiny.model]])
 		});
 		clearTrainingCaches();
 		await importOasst(handle.current.db, EN_100);
@@ -111,7 +92,7 @@ describeEachDialect('distributed SFT of a Llama model (oasis-tiny on WebGPU)', (
 	/** A volunteer's worker over the in-process caller, with its own trainer on the shared GPU context. */
 	async function volunteer(name: string, events: WorkerEvent[] = []) {
 		const u = await h.user(name);
-		const trainer = new LlamaLocalTrainer(model.ctx, model.files);
+		const trainer = new LlamaLocalTrainer(tiny.model.ctx, tiny.model.files);
 		const worker = new TrainingWorker({ api: callerApi(u.caller), workerId: `${name}-1`, trainerFor: async () => trainer, onEvent: (e) => events.push(e), sleep: async () => undefined });
 		return { ...u, worker, events };
 	}
@@ -119,10 +100,10 @@ describeEachDialect('distributed SFT of a Llama model (oasis-tiny on WebGPU)', (
 	run(dialect)('the model: parameters in the trainer’s order, chat-template tokens, a server-side validation loss', async () => {
 		const mod = await h.user('mod-m', 'moderator');
 		const lora: TrainingMode = { kind: 'lora', rank: 2, alpha: 4, targets: ['v', 'q'] };
-		expect(model.parameterCount(lora)).toBe(4 * 2 * (2 * 128 + 128 + 64));
-		expect(model.parameterCount({ kind: 'full' })).toBe(918_656);
-		expect(model.unsupported({ kind: 'lora', rank: 2, alpha: 4, targets: ['q_proj'] })).toMatch(/unknown LoRA target q_proj; the targets are q, k, v, o, gate, up, down/);
-		const init = await model.initialParameters(lora, 3);
+		expect(tiny.model.parameterCount(lora)).toBe(4 * 2 * (2 * 128 + 128 + 64));
+		expect(tiny.model.parameterCount({ kind: 'full' })).toBe(918_656);
+		expect(tiny.model.unsupported({ kind: 'lora', rank: 2, alpha: 4, targets: ['q_proj'] })).toMatch(/unknown LoRA target q_proj; the targets are q, k, v, o, gate, up, down/);
+		const init = await tiny.model.initialParameters(lora, 3);
 		// A (Kaiming-uniform, bound 1/√128) then B (zeros), per layer, q before v.
 		expect(init.subarray(0, 256).every((x) => x !== 0 && Math.abs(x) <= 1 / Math.sqrt(128))).toBe(true);
 		expect(init.subarray(256, 256 + 128 * 2).every((x) => x === 0)).toBe(true);
@@ -137,13 +118,13 @@ describeEachDialect('distributed SFT of a Llama model (oasis-tiny on WebGPU)', (
 		const lease = await worker.worker.lease();
 		if (!('leaseId' in lease)) throw new Error(lease.message);
 		const examples = await worker.caller.training.examples({ jobId: lease.jobId, indices: lease.batches.flat() });
-		const tok = model.tokenizer(HYPER.sequenceTokens);
+		const tok = tiny.model.tokenizer(HYPER.sequenceTokens);
 		expect(lease.tokens).toBe(examples.reduce((n, e) => n + tok.of(e).tokens.length, 0));
 		for (const e of examples) {
 			const t = tok.of(e);
 			expect(t.tokens.length).toBeLessThanOrEqual(HYPER.sequenceTokens);
 			// Only assistant text (and its <|im_end|>) is trained on.
-			const trained = model.files.tokenizer!.decode([...t.tokens].filter((_, i) => t.lossMask[i]), false);
+			const trained = tiny.model.files.tokenizer!.decode([...t.tokens].filter((_, i) => t.lossMask[i]), false);
 			expect(trained).not.toMatch(/<\|im_start\|>|\buser\n/);
 			expect(trained.length).toBeGreaterThan(0);
 		}

@@ -5,47 +5,30 @@
  * the HTTP handler, the safetensors header is parsed here byte by byte, and every tensor must
  * equal its slice of the version vector read straight from the blob store.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { readAdapter } from '../../kernels/models/adapter.js';
 import { TINY_SPEC } from '../../kernels/models/make-tiny-model.js';
 import { blobSource } from '../../kernels/models/source.js';
-import { randomModel, writeHfFolder } from '../../kernels/models/testing/fixtures.js';
 import { FsBlobStore } from '../exchange/blob-store.js';
 import { importOasst } from '../exchange/import.js';
 import { createSnapshot, type SnapshotInfo } from '../exchange/snapshot.js';
 import { describeEachDialect } from '../testing/dialects.js';
 import { type Harness, harness } from '../testing/harness.js';
-import { type LlamaTrainingModel, loadLlamaTrainingModel } from './llama-model.js';
 import { clearTrainingCaches, TrainingManager } from './manager.js';
 import { adapterFileResponse, clearPeftCache } from './peft.js';
 import { builtinModels, setTrainingRuntime, trainingRuntime } from './runtime.js';
 import { callerApi } from './worker/api.js';
 import { LlamaLocalTrainer } from './worker/llama.js';
 import { TrainingWorker } from './worker/loop.js';
+import { TINY_MODEL_ID, useTinyLlamaModel } from './testing/tiny-llama.js';
 
 const EN_100 = new URL('../../../shared/data/oasst/en_100_tree.jsonl', import.meta.url).pathname;
-const BUNDLED = new URL('../../public/models/oasis-tiny/', import.meta.url).pathname;
-const MODEL_ID = 'oasis-tiny';
+const MODEL_ID = TINY_MODEL_ID;
 
-const dir = mkdtempSync(join(tmpdir(), 'oasis-peft-'));
-const modelDir = join(dir, 'oasis-tiny');
-let model: LlamaTrainingModel;
-
-beforeAll(async () => {
-	const f = randomModel(TINY_SPEC);
-	Object.assign(f.config, { bos_token_id: 1, eos_token_id: 2, max_position_embeddings: 2048 });
-	await writeHfFolder(modelDir, f);
-	for (const name of ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json']) copyFileSync(join(BUNDLED, name), join(modelDir, name));
-	model = await loadLlamaTrainingModel(MODEL_ID, modelDir, { evalTokens: 1024 });
-});
-afterAll(async () => {
-	setTrainingRuntime(null);
-	await model?.evaluator.dispose();
-	rmSync(dir, { recursive: true, force: true });
-});
+const tiny = useTinyLlamaModel('oasis-peft-', 1024);
+const { dir } = tiny;
 
 /** An independent safetensors reader: the 8-byte length, the JSON header, the data offsets. */
 function parseSafetensors(bytes: Uint8Array): Map<string, { dtype: string; shape: number[]; values: Float32Array }> {
@@ -72,7 +55,7 @@ describeEachDialect('PEFT export of a LoRA job (oasis-tiny on WebGPU)', (handle,
 	const store = new FsBlobStore(join(dir, dialect, 'training'));
 
 	beforeAll(async () => {
-		setTrainingRuntime({ store, snapshots: new FsBlobStore(join(dir, dialect, 'snapshots')), models: new Map([...builtinModels(), [MODEL_ID, model]]) });
+		setTrainingRuntime({ store, snapshots: new FsBlobStore(join(dir, dialect, 'snapshots')), models: new Map([...builtinModels(), [MODEL_ID, tiny.model]]) });
 		clearTrainingCaches();
 		clearPeftCache();
 		await importOasst(handle.current.db, EN_100);
@@ -96,7 +79,7 @@ describeEachDialect('PEFT export of a LoRA job (oasis-tiny on WebGPU)', (handle,
 		// Before any round: nothing trained, nothing offered.
 		expect(await mod.caller.training.adapterVersions({ jobId: job.id })).toEqual({ exportable: true, reason: null, versions: [] });
 		const u = await h.user('vera');
-		const trainer = new LlamaLocalTrainer(model.ctx, model.files);
+		const trainer = new LlamaLocalTrainer(tiny.model.ctx, tiny.model.files);
 		const worker = new TrainingWorker({ api: callerApi(u.caller), workerId: 'vera-1', trainerFor: async () => trainer, sleep: async () => undefined });
 		for (let round = 0; round < 2; round++) {
 			const o = await worker.workOnce();
@@ -172,7 +155,7 @@ describeEachDialect('PEFT export of a LoRA job (oasis-tiny on WebGPU)', (handle,
 			inference_mode: true
 		});
 		// Our own loader reads the export as any PEFT adapter: 12 adapted matrices, scale alpha / r = 2.
-		const read = await readAdapter(model.files, blobSource(new Map([['adapter_model.safetensors', new Blob([v2])], ['adapter_config.json', new Blob([await (await get('adapter_config.json')).arrayBuffer()])]])));
+		const read = await readAdapter(tiny.model.files, blobSource(new Map([['adapter_model.safetensors', new Blob([v2])], ['adapter_config.json', new Blob([await (await get('adapter_config.json')).arrayBuffer()])]])));
 		expect(read.pairs.size).toBe(T.layers * 3);
 		expect([...read.pairs.values()].every((p) => p.scale === 2 && p.rank === 2)).toBe(true);
 		// The chat's list: the finished job's newest version, with the sizes and hashes the device checks.

@@ -12,19 +12,14 @@
  * (see HYPER.lossTolerance). Sized for CPU: windows of 64 tokens, 2 rounds of 2 inner steps of
  * ~8 pairs, 16 held-out pairs.
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TINY_SPEC } from '../../kernels/models/make-tiny-model.js';
-import { randomModel, writeHfFolder } from '../../kernels/models/testing/fixtures.js';
+import { beforeAll, expect, it } from 'vitest';
 import { FsBlobStore } from '../exchange/blob-store.js';
 import { importOasst } from '../exchange/import.js';
 import { createSnapshot, type SnapshotInfo } from '../exchange/snapshot.js';
 import { describeEachDialect } from '../testing/dialects.js';
 import { type Harness, harness } from '../testing/harness.js';
 import { seededRandom } from '../testing/random.js';
-import { LlamaTrainingModel, loadLlamaTrainingModel } from './llama-model.js';
 import { clearTrainingCaches, type CreateJobInput } from './manager.js';
 import type { TrainingMode } from './model.js';
 import { l2norm } from './outer.js';
@@ -32,27 +27,13 @@ import { builtinModels, setTrainingRuntime } from './runtime.js';
 import { callerApi } from './worker/api.js';
 import { LlamaLocalTrainer } from './worker/llama.js';
 import { TrainingWorker, type WorkerEvent } from './worker/loop.js';
+import { TINY_MODEL_ID, useTinyLlamaModel } from './testing/tiny-llama.js';
 
 const EN_100 = new URL('../../../shared/data/oasst/en_100_tree.jsonl', import.meta.url).pathname;
-const BUNDLED = new URL('../../public/models/oasis-tiny/', import.meta.url).pathname;
-const MODEL_ID = 'oasis-tiny';
+const MODEL_ID = TINY_MODEL_ID;
 
-const dir = mkdtempSync(join(tmpdir(), 'oasis-preference-training-'));
-const modelDir = join(dir, 'oasis-tiny');
-let model: LlamaTrainingModel;
-
-beforeAll(async () => {
-	const f = randomModel(TINY_SPEC);
-	Object.assign(f.config, { bos_token_id: 1, eos_token_id: 2, max_position_embeddings: 2048 });
-	await writeHfFolder(modelDir, f);
-	for (const name of ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json']) copyFileSync(join(BUNDLED, name), join(modelDir, name));
-	model = await loadLlamaTrainingModel(MODEL_ID, modelDir, { evalTokens: 2048 });
-});
-afterAll(async () => {
-	setTrainingRuntime(null);
-	await model?.evaluator.dispose();
-	rmSync(dir, { recursive: true, force: true });
-});
+const tiny = useTinyLlamaModel('oasis-preference-training-', 2048);
+const { dir } = tiny;
 
 const LORA: TrainingMode = { kind: 'lora', rank: 4, alpha: 8, targets: ['q', 'v', 'o', 'down'] };
 const HYPER = {
@@ -84,7 +65,7 @@ describeEachDialect('reward-model and DPO jobs of a Llama model (oasis-tiny, LoR
 
 	beforeAll(async () => {
 		const snapshots = new FsBlobStore(join(dir, dialect, 'snapshots'));
-		setTrainingRuntime({ store: new FsBlobStore(join(dir, dialect, 'training')), snapshots, models: new Map([...builtinModels(), [MODEL_ID, model]]) });
+		setTrainingRuntime({ store: new FsBlobStore(join(dir, dialect, 'training')), snapshots, models: new Map([...builtinModels(), [MODEL_ID, tiny.model]]) });
 		clearTrainingCaches();
 		await importOasst(handle.current.db, EN_100);
 		snapshot = await createSnapshot(handle.current.db, snapshots, { format: 'trees' });
@@ -106,7 +87,7 @@ describeEachDialect('reward-model and DPO jobs of a Llama model (oasis-tiny, LoR
 
 	async function volunteer(name: string, events: WorkerEvent[], jobId: string) {
 		const u = await h.user(name);
-		const trainer = new LlamaLocalTrainer(model.ctx, model.files);
+		const trainer = new LlamaLocalTrainer(tiny.model.ctx, tiny.model.files);
 		return new TrainingWorker({ api: callerApi(u.caller), workerId: `${name}-1`, jobs: [jobId], trainerFor: async () => trainer, onEvent: (e) => events.push(e), sleep: async () => undefined });
 	}
 
@@ -151,9 +132,9 @@ describeEachDialect('reward-model and DPO jobs of a Llama model (oasis-tiny, LoR
 
 	it('a reward model: the head trains and travels with the adapters, held-out pairwise loss and ranking accuracy stream per round; NaN and harmful deltas are rejected', async () => {
 		const mod = await h.user(`mod-r-${dialect}`, 'moderator');
-		expect(model.parameterCount(LORA, 'reward')).toBe(model.parameterCount(LORA) + 128);
+		expect(tiny.model.parameterCount(LORA, 'reward')).toBe(tiny.model.parameterCount(LORA) + 128);
 		const job = await mod.caller.training.create(jobInput({ name: 'reward', objective: 'reward' }));
-		expect(job).toMatchObject({ objective: 'reward', state: 'running', parameterCount: model.parameterCount(LORA, 'reward') });
+		expect(job).toMatchObject({ objective: 'reward', state: 'running', parameterCount: tiny.model.parameterCount(LORA, 'reward') });
 		expect(job.initialValidationAccuracy).toBeGreaterThanOrEqual(0);
 		const { events, rejected, units } = await train(job.id, 'r');
 		expect(rejected).toEqual(['rejected:non_finite', 'rejected:validation_loss']);
