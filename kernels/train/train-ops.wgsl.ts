@@ -6,29 +6,18 @@
  * it sums (tokens for weight gradients, heads of a group for dK/dV).
  */
 import type { WeightFormat } from '../gpu/tensor.js';
-import { LINEAR_WG, WG_REDUCE } from '../ops/common/reduce.wgsl.js';
+import { elementwise, GID_ARGS as GID, kernelHeader, LINEAR_ID as LIN, rowKernel } from '../ops/common/kernel.wgsl.js';
+import { WG_REDUCE } from '../ops/common/reduce.wgsl.js';
 import { weightAccess, weightEnables } from '../quant/weight-access.wgsl.js';
 
-const GID = `@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>`;
-const LIN = `let i = gid.x + gid.y * nwg.x * WG;`;
-
 /** Y[i] = value. */
-export const FILL_WGSL = `
-struct Params { n: u32, value: f32, _a: u32, _b: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
-override WG: u32 = 64u;
+export const FILL_WGSL = `${kernelHeader('n: u32, value: f32, _a: u32, _b: u32', ['read_write Y: array<f32>'])}
 @compute @workgroup_size(WG)
 fn main(${GID}) { ${LIN} if (i < params.n) { Y[i] = params.value; } }
 `;
 
 /** Y[i] += alpha · X[i]. */
-export const AXPY_WGSL = `
-struct Params { n: u32, alpha: f32, _a: u32, _b: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-override WG: u32 = 64u;
+export const AXPY_WGSL = `${kernelHeader('n: u32, alpha: f32, _a: u32, _b: u32', ['read X: array<f32>', 'read_write Y: array<f32>'])}
 @compute @workgroup_size(WG)
 fn main(${GID}) { ${LIN} if (i < params.n) { Y[i] += params.alpha * X[i]; } }
 `;
@@ -36,42 +25,56 @@ fn main(${GID}) { ${LIN} if (i < params.n) { Y[i] += params.alpha * X[i]; } }
 const R4 = [0, 1, 2, 3];
 
 /**
- * Weight gradient G[N, K] (+)= scale · DYᵀ[N, M] · X[M, K]: one invocation per 4x4 tile of G,
- * looping over the M tokens (f32 in, f32 accumulate, f32 out).
+ * `store` and `main` of a tiled gradient: one invocation per 4x4 tile of OUT [params[rows], K]
+ * (rows r0..r3 = rBase + 0..3 and columns k0..k3 = kBase + 0..3, clamped in range; the k
+ * clamps only with `kClamps`), four vec4 accumulators filled by `loop`, then
+ * OUT (+)= scale · acc (params.acc != 0: add).
  */
-export const GRAD_W_WGSL = `
-struct Params { M: u32, N: u32, K: u32, acc: u32, scale: f32, _a: u32, _b: u32, _c: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> DY: array<f32>;
-@group(0) @binding(2) var<storage, read> X: array<f32>;
-@group(0) @binding(3) var<storage, read_write> G: array<f32>;
-override WG: u32 = 64u;
-fn store(n: u32, k: u32, v: f32) {
-  if (n < params.N && k < params.K) {
-    let o = n * params.K + k;
-    if (params.acc != 0u) { G[o] += params.scale * v; } else { G[o] = params.scale * v; }
+function tiledGrad(out: string, rows: string, r: string, kClamps: boolean, loop: string): string {
+	return `fn store(${r}: u32, k: u32, v: f32) {
+  if (${r} < params.${rows} && k < params.K) {
+    let o = ${r} * params.K + k;
+    if (params.acc != 0u) { ${out}[o] += params.scale * v; } else { ${out}[o] = params.scale * v; }
   }
 }
 @compute @workgroup_size(WG)
 fn main(${GID}) {
   let t = gid.x + gid.y * nwg.x * WG;
   let tilesK = (params.K + 3u) / 4u;
-  let tilesN = (params.N + 3u) / 4u;
-  if (t >= tilesK * tilesN) { return; }
+  let tiles${rows} = (params.${rows} + 3u) / 4u;
+  if (t >= tilesK * tiles${rows}) { return; }
   let kBase = (t % tilesK) * 4u;
-  let nBase = (t / tilesK) * 4u;
-${R4.map((i) => `  let n${i} = min(nBase + ${i}u, params.N - 1u);`).join('\n')}
-${R4.map((j) => `  let k${j} = min(kBase + ${j}u, params.K - 1u);`).join('\n')}
+  let ${r}Base = (t / tilesK) * 4u;
+${R4.map((i) => `  let ${r}${i} = min(${r}Base + ${i}u, params.${rows} - 1u);`).join('\n')}
+${kClamps ? R4.map((j) => `  let k${j} = min(kBase + ${j}u, params.K - 1u);`).join('\n') : ''}
 ${R4.map((i) => `  var acc${i} = vec4<f32>(0.0);`).join('\n')}
-  for (var m = 0u; m < params.M; m++) {
+${loop}
+${R4.map((i) => R4.map((j) => `  store(${r}Base + ${i}u, kBase + ${j}u, acc${i}[${j}]);`).join('\n')).join('\n')}
+}
+`;
+}
+
+/**
+ * Weight gradient G[N, K] (+)= scale · DYᵀ[N, M] · X[M, K]: one invocation per 4x4 tile of G,
+ * looping over the M tokens (f32 in, f32 accumulate, f32 out).
+ */
+export const GRAD_W_WGSL = `${kernelHeader('M: u32, N: u32, K: u32, acc: u32, scale: f32, _a: u32, _b: u32, _c: u32', [
+	'read DY: array<f32>',
+	'read X: array<f32>',
+	'read_write G: array<f32>',
+])}
+${tiledGrad(
+	'G',
+	'N',
+	'n',
+	true,
+	`  for (var m = 0u; m < params.M; m++) {
     let xo = m * params.K;
     let xv = vec4<f32>(X[xo + k0], X[xo + k1], X[xo + k2], X[xo + k3]);
     let yo = m * params.N;
 ${R4.map((i) => `    acc${i} += DY[yo + n${i}] * xv;`).join('\n')}
-  }
-${R4.map((i) => R4.map((j) => `  store(nBase + ${i}u, kBase + ${j}u, acc${i}[${j}]);`).join('\n')).join('\n')}
-}
-`;
+  }`,
+)}`;
 
 /**
  * Input gradient through a (possibly f16 or quantized) weight part: Y[M, K] (+)= scale ·
@@ -80,38 +83,17 @@ ${R4.map((i) => R4.map((j) => `  store(nBase + ${i}u, kBase + ${j}u, acc${i}[${j
  */
 export function renderGradX(format: WeightFormat, vec4: boolean): string {
 	const load = vec4 ? `let wv = w4(n, kBase);` : `let wv = vec4<f32>(${R4.map((j) => `w1(n, k${j})`).join(', ')});`;
-	return `${weightEnables(format)}
-struct Params { M: u32, K: u32, rows: u32, rowStart: u32, N: u32, acc: u32, scale: f32, _a: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> DY: array<f32>;
-${weightAccess(format, vec4, 2)}
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-override WG: u32 = 64u;
-fn store(m: u32, k: u32, v: f32) {
-  if (m < params.M && k < params.K) {
-    let o = m * params.K + k;
-    if (params.acc != 0u) { Y[o] += params.scale * v; } else { Y[o] = params.scale * v; }
-  }
-}
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  let t = gid.x + gid.y * nwg.x * WG;
-  let tilesK = (params.K + 3u) / 4u;
-  let tilesM = (params.M + 3u) / 4u;
-  if (t >= tilesK * tilesM) { return; }
-  let kBase = (t % tilesK) * 4u;
-  let mBase = (t / tilesK) * 4u;
-${R4.map((i) => `  let m${i} = min(mBase + ${i}u, params.M - 1u);`).join('\n')}
-${vec4 ? '' : R4.map((j) => `  let k${j} = min(kBase + ${j}u, params.K - 1u);`).join('\n')}
-${R4.map((i) => `  var acc${i} = vec4<f32>(0.0);`).join('\n')}
-  for (var n = 0u; n < params.rows; n++) {
+	const header = kernelHeader(
+		'M: u32, K: u32, rows: u32, rowStart: u32, N: u32, acc: u32, scale: f32, _a: u32',
+		['read DY: array<f32>', (b) => weightAccess(format, vec4, b), 'read_write Y: array<f32>'],
+		weightEnables(format),
+	);
+	const loop = `  for (var n = 0u; n < params.rows; n++) {
     ${load}
     let col = params.rowStart + n;
 ${R4.map((i) => `    acc${i} += DY[m${i} * params.N + col] * wv;`).join('\n')}
-  }
-${R4.map((i) => R4.map((j) => `  store(mBase + ${i}u, kBase + ${j}u, acc${i}[${j}]);`).join('\n')).join('\n')}
-}
-`;
+  }`;
+	return `${header}\n${tiledGrad('Y', 'M', 'm', !vec4, loop)}`;
 }
 
 /**
@@ -119,17 +101,10 @@ ${R4.map((i) => R4.map((j) => `  store(mBase + ${i}u, kBase + ${j}u, acc${i}[${j
  * rows, then U+1 offsets, then the T token indices grouped by row. One invocation per
  * (unique row, column) sums its tokens' gradients: G[row, c] += Σ DY[t, c].
  */
-export const EMBED_GRAD_WGSL = `
-struct Params { U: u32, D: u32, _a: u32, _b: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> DY: array<f32>;
-@group(0) @binding(2) var<storage, read> IDX: array<u32>;
-@group(0) @binding(3) var<storage, read_write> G: array<f32>;
-override WG: u32 = 64u;
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  ${LIN}
-  if (i >= params.U * params.D) { return; }
+export const EMBED_GRAD_WGSL = elementwise(
+	'U: u32, D: u32, _a: u32, _b: u32',
+	['read DY: array<f32>', 'read IDX: array<u32>', 'read_write G: array<f32>'],
+	`  if (i >= params.U * params.D) { return; }
   let u = i / params.D;
   let c = i % params.D;
   let row = IDX[u];
@@ -138,26 +113,21 @@ fn main(${GID}) {
   var s = 0.0;
   for (var j = start; j < end; j++) { s += DY[IDX[2u * params.U + 1u + j] * params.D + c]; }
   G[row * params.D + c] += s;
-}
-`;
+`,
+);
 
 /** RMSNorm backward, dx part: one workgroup per row; also writes the row's 1/rms. */
-export const RMSNORM_GRAD_X_WGSL = `
-struct Params { R: u32, D: u32, eps: f32, acc: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read> Wt: array<f32>;
-@group(0) @binding(3) var<storage, read> DY: array<f32>;
-@group(0) @binding(4) var<storage, read_write> DX: array<f32>;
-@group(0) @binding(5) var<storage, read_write> RSTD: array<f32>;
-override WG: u32 = 64u;
-${WG_REDUCE}
-${LINEAR_WG}
-@compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = linear_wg(wg, nwg);
-  if (row >= params.R) { return; }
-  let o = row * params.D;
+export const RMSNORM_GRAD_X_WGSL = rowKernel(
+	'R: u32, D: u32, eps: f32, acc: u32',
+	[
+		'read X: array<f32>',
+		'read Wt: array<f32>',
+		'read DY: array<f32>',
+		'read_write DX: array<f32>',
+		'read_write RSTD: array<f32>',
+	],
+	'R',
+	`  let o = row * params.D;
   var ss = 0.0;
   var dot = 0.0;
   for (var i = lid; i < params.D; i += WG) { let x = X[o + i]; ss += x * x; dot += DY[o + i] * Wt[i] * x; }
@@ -168,43 +138,28 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     if (params.acc != 0u) { DX[o + i] += g; } else { DX[o + i] = g; }
   }
   if (lid == 0u) { RSTD[row] = rho; }
-}
-`;
+`,
+);
 
 /** RMSNorm backward, weight part: G[i] += Σ_rows DY[r, i]·X[r, i]·RSTD[r]. */
-export const RMSNORM_GRAD_W_WGSL = `
-struct Params { R: u32, D: u32, _a: u32, _b: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read> DY: array<f32>;
-@group(0) @binding(3) var<storage, read> RSTD: array<f32>;
-@group(0) @binding(4) var<storage, read_write> G: array<f32>;
-override WG: u32 = 64u;
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  ${LIN}
-  if (i >= params.D) { return; }
+export const RMSNORM_GRAD_W_WGSL = elementwise(
+	'R: u32, D: u32, _a: u32, _b: u32',
+	['read X: array<f32>', 'read DY: array<f32>', 'read RSTD: array<f32>', 'read_write G: array<f32>'],
+	`  if (i >= params.D) { return; }
   var s = 0.0;
   for (var r = 0u; r < params.R; r++) { s += DY[r * params.D + i] * X[r * params.D + i] * RSTD[r]; }
   G[i] += s;
-}
-`;
+`,
+);
 
 /**
  * RoPE in place with per-token positions POS[t] (training: many sequences flattened), by
  * +angle (forward) or −angle (backward: the rotation's transpose).
  */
-export const ROPE_TRAIN_WGSL = `
-struct Params { T: u32, H: u32, D: u32, R: u32, pairs: u32, sign: f32, maxPos: u32, _a: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> X: array<f32>;
-@group(0) @binding(2) var<storage, read> TAB: array<vec2<f32>>;
-@group(0) @binding(3) var<storage, read> POS: array<u32>;
-override WG: u32 = 64u;
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  ${LIN}
-  let half = params.R / 2u;
+export const ROPE_TRAIN_WGSL = elementwise(
+	'T: u32, H: u32, D: u32, R: u32, pairs: u32, sign: f32, maxPos: u32, _a: u32',
+	['read_write X: array<f32>', 'read TAB: array<vec2<f32>>', 'read POS: array<u32>'],
+	`  let half = params.R / 2u;
   if (i >= params.T * params.H * half) { return; }
   let f = i % half;
   let th = i / half;
@@ -220,73 +175,51 @@ fn main(${GID}) {
   let v = X[base + iv];
   X[base + iu] = u * c - v * s;
   X[base + iv] = v * c + u * s;
-}
-`;
+`,
+);
 
 /** SiLU-mul backward: DG = DH·U·σ(G)(1 + G(1 − σ(G))), DU = DH·silu(G). */
-export const SILU_MUL_GRAD_WGSL = `
-struct Params { n: u32, _a: u32, _b: u32, _c: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> Gt: array<f32>;
-@group(0) @binding(2) var<storage, read> U: array<f32>;
-@group(0) @binding(3) var<storage, read> DH: array<f32>;
-@group(0) @binding(4) var<storage, read_write> DG: array<f32>;
-@group(0) @binding(5) var<storage, read_write> DU: array<f32>;
-override WG: u32 = 64u;
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  ${LIN}
-  if (i >= params.n) { return; }
+export const SILU_MUL_GRAD_WGSL = elementwise(
+	'n: u32, _a: u32, _b: u32, _c: u32',
+	[
+		'read Gt: array<f32>',
+		'read U: array<f32>',
+		'read DH: array<f32>',
+		'read_write DG: array<f32>',
+		'read_write DU: array<f32>',
+	],
+	`  if (i >= params.n) { return; }
   let g = Gt[i];
   let sg = 1.0 / (1.0 + exp(-g));
   let dh = DH[i];
   DG[i] = dh * U[i] * sg * (1.0 + g * (1.0 - sg));
   DU[i] = dh * g * sg;
-}
-`;
+`,
+);
 
 /** Softmax backward from its output: DX = Y ⊙ (DY − Σ DY⊙Y), one workgroup per row. */
-export const SOFTMAX_GRAD_WGSL = `
-struct Params { R: u32, N: u32, _a: u32, _b: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> Y: array<f32>;
-@group(0) @binding(2) var<storage, read> DY: array<f32>;
-@group(0) @binding(3) var<storage, read_write> DX: array<f32>;
-override WG: u32 = 64u;
-${WG_REDUCE}
-${LINEAR_WG}
-@compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = linear_wg(wg, nwg);
-  if (row >= params.R) { return; }
-  let o = row * params.N;
+export const SOFTMAX_GRAD_WGSL = rowKernel(
+	'R: u32, N: u32, _a: u32, _b: u32',
+	['read Y: array<f32>', 'read DY: array<f32>', 'read_write DX: array<f32>'],
+	'R',
+	`  let o = row * params.N;
   var d = 0.0;
   for (var i = lid; i < params.N; i += WG) { d += DY[o + i] * Y[o + i]; }
   let dot = wg_sum(d, lid);
   for (var i = lid; i < params.N; i += WG) { DX[o + i] = Y[o + i] * (DY[o + i] - dot); }
-}
-`;
+`,
+);
 
 /**
  * Masked cross-entropy, one workgroup per row of L [T, V] (the logits, overwritten with their
  * gradient): LOSS[t] = w·(lse − L[t, target]), L[t] ← w·(softmax − onehot). Rows with w = 0
  * get a zero gradient.
  */
-export const CROSS_ENTROPY_WGSL = `
-struct Params { T: u32, V: u32, _a: u32, _b: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> L: array<f32>;
-@group(0) @binding(2) var<storage, read> TGT: array<u32>;
-@group(0) @binding(3) var<storage, read> WT: array<f32>;
-@group(0) @binding(4) var<storage, read_write> LOSS: array<f32>;
-override WG: u32 = 64u;
-${WG_REDUCE}
-${LINEAR_WG}
-@compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = linear_wg(wg, nwg);
-  if (row >= params.T) { return; }
-  let o = row * params.V;
+export const CROSS_ENTROPY_WGSL = rowKernel(
+	'T: u32, V: u32, _a: u32, _b: u32',
+	['read_write L: array<f32>', 'read TGT: array<u32>', 'read WT: array<f32>', 'read_write LOSS: array<f32>'],
+	'T',
+	`  let o = row * params.V;
   let w = WT[row];
   if (w == 0.0) {
     for (var i = lid; i < params.V; i += WG) { L[o + i] = 0.0; }
@@ -309,49 +242,51 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     L[o + i] = w * g;
   }
   if (lid == 0u) { LOSS[row] = w * (lse - lt); }
-}
-`;
+`,
+);
 
-/** Attention scores S[h, t, jj] = Q[t, h]·K[t − pos[t] + jj, kvh]·scale (jj <= pos[t]). */
-export const ATT_SCORES_WGSL = `
-struct Params { T: u32, Hq: u32, Hkv: u32, D: u32, W: u32, scale: f32, _a: u32, _b: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> Q: array<f32>;
-@group(0) @binding(2) var<storage, read> K: array<f32>;
-@group(0) @binding(3) var<storage, read> POS: array<u32>;
-@group(0) @binding(4) var<storage, read_write> S: array<f32>;
-override WG: u32 = 64u;
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  ${LIN}
-  if (i >= params.Hq * params.T * params.W) { return; }
-  let jj = i % params.W;
+/**
+ * Index of the score kernels, one invocation per (h, t, jj) of [Hq, T, W]: key j = t − p + jj of
+ * the query's sequence (p = POS[t]; `masked` runs for jj > p, the keys after the query), its kv
+ * head kvh, and the offsets qo of Q[t, h] and ko of K/V[j, kvh].
+ */
+function scoreIndex(masked: string): string {
+	return `  let jj = i % params.W;
   let t = (i / params.W) % params.T;
   let h = i / (params.W * params.T);
   let p = POS[t];
-  if (jj > p) { S[i] = 0.0; return; }
+  if (jj > p) { ${masked} return; }
   let j = t - p + jj;
   let kvh = h / (params.Hq / params.Hkv);
   let qo = (t * params.Hq + h) * params.D;
-  let ko = (j * params.Hkv + kvh) * params.D;
+  let ko = (j * params.Hkv + kvh) * params.D;`;
+}
+
+/** Index of the per-feature attention kernels, one invocation per (t, h, d) of [T, Hq, D]. */
+const FEATURE_INDEX = `  if (i >= params.T * params.Hq * params.D) { return; }
+  let d = i % params.D;
+  let h = (i / params.D) % params.Hq;
+  let t = i / (params.D * params.Hq);
+  let p = POS[t];
+  let kvh = h / (params.Hq / params.Hkv);`;
+
+/** Attention scores S[h, t, jj] = Q[t, h]·K[t − pos[t] + jj, kvh]·scale (jj <= pos[t]). */
+export const ATT_SCORES_WGSL = elementwise(
+	'T: u32, Hq: u32, Hkv: u32, D: u32, W: u32, scale: f32, _a: u32, _b: u32',
+	['read Q: array<f32>', 'read K: array<f32>', 'read POS: array<u32>', 'read_write S: array<f32>'],
+	`  if (i >= params.Hq * params.T * params.W) { return; }
+${scoreIndex('S[i] = 0.0;')}
   var d = 0.0;
   for (var e = 0u; e < params.D; e++) { d += Q[qo + e] * K[ko + e]; }
   S[i] = d * params.scale;
-}
-`;
+`,
+);
 
 /** Row softmax of the scores in place (P), one invocation per (h, t); LSE[t, h] kept. */
-export const ATT_SOFTMAX_WGSL = `
-struct Params { T: u32, Hq: u32, W: u32, _a: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> POS: array<u32>;
-@group(0) @binding(2) var<storage, read_write> S: array<f32>;
-@group(0) @binding(3) var<storage, read_write> LSE: array<f32>;
-override WG: u32 = 64u;
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  ${LIN}
-  if (i >= params.Hq * params.T) { return; }
+export const ATT_SOFTMAX_WGSL = elementwise(
+	'T: u32, Hq: u32, W: u32, _a: u32',
+	['read POS: array<u32>', 'read_write S: array<f32>', 'read_write LSE: array<f32>'],
+	`  if (i >= params.Hq * params.T) { return; }
   let t = i % params.T;
   let h = i / params.T;
   let n = POS[t] + 1u;
@@ -363,82 +298,51 @@ fn main(${GID}) {
   let lse = m + log(s);
   for (var j = 0u; j < n; j++) { S[o + j] = exp(S[o + j] - lse); }
   LSE[t * params.Hq + h] = lse;
-}
-`;
+`,
+);
 
 /** O[t, h, d] = Σ_jj P[h, t, jj]·V[t − pos[t] + jj, kvh, d]. */
-export const ATT_OUT_WGSL = `
-struct Params { T: u32, Hq: u32, Hkv: u32, D: u32, W: u32, _a: u32, _b: u32, _c: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> P: array<f32>;
-@group(0) @binding(2) var<storage, read> V: array<f32>;
-@group(0) @binding(3) var<storage, read> POS: array<u32>;
-@group(0) @binding(4) var<storage, read_write> O: array<f32>;
-override WG: u32 = 64u;
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  ${LIN}
-  if (i >= params.T * params.Hq * params.D) { return; }
-  let d = i % params.D;
-  let h = (i / params.D) % params.Hq;
-  let t = i / (params.D * params.Hq);
-  let p = POS[t];
-  let kvh = h / (params.Hq / params.Hkv);
+export const ATT_OUT_WGSL = elementwise(
+	'T: u32, Hq: u32, Hkv: u32, D: u32, W: u32, _a: u32, _b: u32, _c: u32',
+	['read P: array<f32>', 'read V: array<f32>', 'read POS: array<u32>', 'read_write O: array<f32>'],
+	`${FEATURE_INDEX}
   let po = (h * params.T + t) * params.W;
   var s = 0.0;
   for (var jj = 0u; jj <= p; jj++) { s += P[po + jj] * V[((t - p + jj) * params.Hkv + kvh) * params.D + d]; }
   O[i] = s;
-}
-`;
+`,
+);
 
 /** DELTA[t, h] = Σ_d dO·O (stored after the LSE: LD = [LSE (T·Hq), DELTA (T·Hq)]). */
-export const ATT_DELTA_WGSL = `
-struct Params { T: u32, Hq: u32, D: u32, _a: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> DO: array<f32>;
-@group(0) @binding(2) var<storage, read> O: array<f32>;
-@group(0) @binding(3) var<storage, read_write> LD: array<f32>;
-override WG: u32 = 64u;
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  ${LIN}
-  let n = params.T * params.Hq;
+export const ATT_DELTA_WGSL = elementwise(
+	'T: u32, Hq: u32, D: u32, _a: u32',
+	['read DO: array<f32>', 'read O: array<f32>', 'read_write LD: array<f32>'],
+	`  let n = params.T * params.Hq;
   if (i >= n) { return; }
   var s = 0.0;
   for (var e = 0u; e < params.D; e++) { s += DO[i * params.D + e] * O[i * params.D + e]; }
   LD[n + i] = s;
-}
-`;
+`,
+);
 
 /**
  * Recomputes P from the kept LSE and forms dS = P ⊙ (dO·vᵀ − DELTA), per (h, t, jj):
  * PD = [P (Hq·T·W), dS (Hq·T·W)].
  */
-export const ATT_DS_WGSL = `
-struct Params { T: u32, Hq: u32, Hkv: u32, D: u32, W: u32, scale: f32, _a: u32, _b: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> Q: array<f32>;
-@group(0) @binding(2) var<storage, read> K: array<f32>;
-@group(0) @binding(3) var<storage, read> V: array<f32>;
-@group(0) @binding(4) var<storage, read> DO: array<f32>;
-@group(0) @binding(5) var<storage, read> POS: array<u32>;
-@group(0) @binding(6) var<storage, read> LD: array<f32>;
-@group(0) @binding(7) var<storage, read_write> PD: array<f32>;
-override WG: u32 = 64u;
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  ${LIN}
-  let n = params.Hq * params.T * params.W;
+export const ATT_DS_WGSL = elementwise(
+	'T: u32, Hq: u32, Hkv: u32, D: u32, W: u32, scale: f32, _a: u32, _b: u32',
+	[
+		'read Q: array<f32>',
+		'read K: array<f32>',
+		'read V: array<f32>',
+		'read DO: array<f32>',
+		'read POS: array<u32>',
+		'read LD: array<f32>',
+		'read_write PD: array<f32>',
+	],
+	`  let n = params.Hq * params.T * params.W;
   if (i >= n) { return; }
-  let jj = i % params.W;
-  let t = (i / params.W) % params.T;
-  let h = i / (params.W * params.T);
-  let p = POS[t];
-  if (jj > p) { PD[i] = 0.0; PD[n + i] = 0.0; return; }
-  let j = t - p + jj;
-  let kvh = h / (params.Hq / params.Hkv);
-  let qo = (t * params.Hq + h) * params.D;
-  let ko = (j * params.Hkv + kvh) * params.D;
+${scoreIndex('PD[i] = 0.0; PD[n + i] = 0.0;')}
   var sc = 0.0;
   var dp = 0.0;
   for (var e = 0u; e < params.D; e++) { sc += Q[qo + e] * K[ko + e]; dp += DO[qo + e] * V[ko + e]; }
@@ -446,52 +350,36 @@ fn main(${GID}) {
   let pr = exp(sc * params.scale - LD[r]);
   PD[i] = pr;
   PD[n + i] = pr * (dp - LD[params.T * params.Hq + r]);
-}
-`;
+`,
+);
 
 /** dQ[t, h, d] = scale · Σ_jj dS[h, t, jj]·K[t − pos[t] + jj, kvh, d]. */
-export const ATT_DQ_WGSL = `
-struct Params { T: u32, Hq: u32, Hkv: u32, D: u32, W: u32, scale: f32, _a: u32, _b: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> PD: array<f32>;
-@group(0) @binding(2) var<storage, read> K: array<f32>;
-@group(0) @binding(3) var<storage, read> POS: array<u32>;
-@group(0) @binding(4) var<storage, read_write> DQ: array<f32>;
-override WG: u32 = 64u;
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  ${LIN}
-  if (i >= params.T * params.Hq * params.D) { return; }
-  let d = i % params.D;
-  let h = (i / params.D) % params.Hq;
-  let t = i / (params.D * params.Hq);
-  let p = POS[t];
-  let kvh = h / (params.Hq / params.Hkv);
+export const ATT_DQ_WGSL = elementwise(
+	'T: u32, Hq: u32, Hkv: u32, D: u32, W: u32, scale: f32, _a: u32, _b: u32',
+	['read PD: array<f32>', 'read K: array<f32>', 'read POS: array<u32>', 'read_write DQ: array<f32>'],
+	`${FEATURE_INDEX}
   let so = params.Hq * params.T * params.W + (h * params.T + t) * params.W;
   var s = 0.0;
   for (var jj = 0u; jj <= p; jj++) { s += PD[so + jj] * K[((t - p + jj) * params.Hkv + kvh) * params.D + d]; }
   DQ[i] = s * params.scale;
-}
-`;
+`,
+);
 
 /**
  * dK[j, g, d] = scale · Σ_{h in group g} Σ_{t >= j, same sequence} dS[h, t, j − start]·Q[t, h, d]
  * and dV[j, g, d] = Σ P[h, t, j − start]·dO[t, h, d]: the heads of a group add up in one loop.
  */
-export const ATT_DKV_WGSL = `
-struct Params { T: u32, Hq: u32, Hkv: u32, D: u32, W: u32, scale: f32, _a: u32, _b: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> PD: array<f32>;
-@group(0) @binding(2) var<storage, read> Q: array<f32>;
-@group(0) @binding(3) var<storage, read> DO: array<f32>;
-@group(0) @binding(4) var<storage, read> POS: array<u32>;
-@group(0) @binding(5) var<storage, read_write> DK: array<f32>;
-@group(0) @binding(6) var<storage, read_write> DV: array<f32>;
-override WG: u32 = 64u;
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  ${LIN}
-  if (i >= params.T * params.Hkv * params.D) { return; }
+export const ATT_DKV_WGSL = elementwise(
+	'T: u32, Hq: u32, Hkv: u32, D: u32, W: u32, scale: f32, _a: u32, _b: u32',
+	[
+		'read PD: array<f32>',
+		'read Q: array<f32>',
+		'read DO: array<f32>',
+		'read POS: array<u32>',
+		'read_write DK: array<f32>',
+		'read_write DV: array<f32>',
+	],
+	`  if (i >= params.T * params.Hkv * params.D) { return; }
   let d = i % params.D;
   let g = (i / params.D) % params.Hkv;
   let j = i / (params.D * params.Hkv);
@@ -513,16 +401,11 @@ fn main(${GID}) {
   }
   DK[i] = sk * params.scale;
   DV[i] = sv;
-}
-`;
+`,
+);
 
 /** Partial sums of squares: workgroup wg of this dispatch writes PART[slot + wg]. */
-export const SUMSQ_WGSL = `
-struct Params { n: u32, slot: u32, _a: u32, _b: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> G: array<f32>;
-@group(0) @binding(2) var<storage, read_write> PART: array<f32>;
-override WG: u32 = 64u;
+export const SUMSQ_WGSL = `${kernelHeader('n: u32, slot: u32, _a: u32, _b: u32', ['read G: array<f32>', 'read_write PART: array<f32>'])}
 ${WG_REDUCE}
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -534,12 +417,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
 `;
 
 /** OUT[0] = Σ PART[0 .. n): one workgroup (the squared global gradient norm). */
-export const SUM_WGSL = `
-struct Params { n: u32, _a: u32, _b: u32, _c: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> PART: array<f32>;
-@group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
-override WG: u32 = 64u;
+export const SUM_WGSL = `${kernelHeader('n: u32, _a: u32, _b: u32, _c: u32', ['read PART: array<f32>', 'read_write OUT: array<f32>'])}
 ${WG_REDUCE}
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32) {
@@ -554,19 +432,16 @@ fn main(@builtin(local_invocation_index) lid: u32) {
  * AdamW with the clip factor min(1, clip / (sqrt(NORM[0]) + 1e-6)) read on the GPU (clip 0:
  * none), so clipping needs no readback.
  */
-export const ADAMW_WGSL = `
-struct Params { n: u32, lr: f32, b1: f32, b2: f32, eps: f32, wd: f32, bc1: f32, bc2: f32, clip: f32, _a: u32, _b: u32, _c: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> G: array<f32>;
-@group(0) @binding(2) var<storage, read> NORM: array<f32>;
-@group(0) @binding(3) var<storage, read_write> P: array<f32>;
-@group(0) @binding(4) var<storage, read_write> M: array<f32>;
-@group(0) @binding(5) var<storage, read_write> V: array<f32>;
-override WG: u32 = 64u;
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  ${LIN}
-  if (i >= params.n) { return; }
+export const ADAMW_WGSL = elementwise(
+	'n: u32, lr: f32, b1: f32, b2: f32, eps: f32, wd: f32, bc1: f32, bc2: f32, clip: f32, _a: u32, _b: u32, _c: u32',
+	[
+		'read G: array<f32>',
+		'read NORM: array<f32>',
+		'read_write P: array<f32>',
+		'read_write M: array<f32>',
+		'read_write V: array<f32>',
+	],
+	`  if (i >= params.n) { return; }
   var scale = 1.0;
   if (params.clip > 0.0) { scale = min(1.0, params.clip / (sqrt(NORM[0]) + 1e-6)); }
   let g = G[i] * scale;
@@ -576,20 +451,14 @@ fn main(${GID}) {
   V[i] = v;
   let p = P[i];
   P[i] = p - params.lr * ((m / params.bc1) / (sqrt(v / params.bc2) + params.eps) + params.wd * p);
-}
-`;
+`,
+);
 
 /** L[t, :] *= S[t] over rows of [T, V]. */
-export const SCALE_ROWS_WGSL = `
-struct Params { T: u32, V: u32, _a: u32, _b: u32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> S: array<f32>;
-@group(0) @binding(2) var<storage, read_write> L: array<f32>;
-override WG: u32 = 64u;
-@compute @workgroup_size(WG)
-fn main(${GID}) {
-  ${LIN}
-  if (i >= params.T * params.V) { return; }
+export const SCALE_ROWS_WGSL = elementwise(
+	'T: u32, V: u32, _a: u32, _b: u32',
+	['read S: array<f32>', 'read_write L: array<f32>'],
+	`  if (i >= params.T * params.V) { return; }
   L[i] *= S[i / params.V];
-}
-`;
+`,
+);

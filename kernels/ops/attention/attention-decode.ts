@@ -10,8 +10,7 @@ import { defaultSplitLength } from './attention.js';
 import { renderAttentionCombine } from './attention.wgsl.js';
 import { renderAttentionDecode } from './attention-decode.wgsl.js';
 import { checkKvCache } from './kv-cache.js';
-import type { QkvPostArgs } from './qkv-post.js';
-import { QKV_POST_MAX_D } from './qkv-post.wgsl.js';
+import { checkQkvHeads, type QkvPostArgs } from './qkv-post.js';
 
 export interface AttentionDecodeArgs extends Omit<QkvPostArgs, 'q'> {
 	/** [1, Hq, D] f32: softmax(q k^T · scale) v over positions 0 ..= pos0. */
@@ -34,19 +33,11 @@ export function attentionDecode(ctx: GpuContext, a: AttentionDecodeArgs, batch?:
 	const width = (Hq + 2 * Hkv) * D;
 	checkTensor(a.qkv, 'f32', [1, width], 'attentionDecode: qkv (one token)');
 	checkTensor(a.out, 'f32', [1, Hq, D], 'attentionDecode: out');
-	check(Hq >= 1 && Hq % Hkv === 0, `attentionDecode: query heads ${Hq} must be a positive multiple of kv heads ${Hkv}`);
-	check(D <= QKV_POST_MAX_D, `attentionDecode: head dim ${D} exceeds the supported ${QKV_POST_MAX_D}`);
+	checkQkvHeads(a, Hq, Hkv, D, 'attentionDecode');
 	const R = a.table.rotaryDim;
-	check(R <= D, `attentionDecode: rotary dim ${R} exceeds head dim ${D}`);
-	check(Number.isInteger(a.pos0) && a.pos0 >= 0, `attentionDecode: pos0 must be a non-negative integer, got ${a.pos0}`);
 	check(a.pos0 < S, `attentionDecode: position ${a.pos0} exceeds the cache capacity ${S}`);
 	check(a.pos0 < a.table.maxPositions, `attentionDecode: position ${a.pos0} exceeds the rope table (${a.table.maxPositions})`);
 	check(a.out.buffer !== a.qkv.buffer, 'attentionDecode: out must not alias qkv');
-	if (a.qkNorm) {
-		checkTensor(a.qkNorm.q, 'f32', [D], 'attentionDecode: q norm weight');
-		checkTensor(a.qkNorm.k, 'f32', [D], 'attentionDecode: k norm weight');
-		check(a.qkNorm.eps >= 0, `attentionDecode: eps must be >= 0, got ${a.qkNorm.eps}`);
-	}
 	if (kvDtype === 'f16') requireFeature(ctx.features.f16, 'shader-f16', 'attentionDecode over an f16 KV cache');
 	const limit = ctx.limits.maxStorageBufferBindingSize;
 	checkBindingSize(S * Hkv * D * dtypeBytes(kvDtype), limit, 'attentionDecode: KV cache');

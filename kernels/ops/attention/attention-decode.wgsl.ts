@@ -6,13 +6,14 @@
  * (no other workgroup's write is awaited), and the first query head of each group (split 0)
  * writes the new k/v into the cache at p0 for later steps. The new k/v are rounded to the
  * cache's dtype before use, so the result equals qkvPost followed by attention.
- * Online softmax as in ./attention.wgsl.ts.
+ * The online softmax, RoPE and the write are ./online-softmax.wgsl.ts, shared with ./attention.wgsl.ts.
  */
 import { LINEAR_WG, WG_REDUCE } from '../common/reduce.wgsl.js';
+import { attentionRange, attentionWrite, NEG_BIG, onlineSoftmax, ropeFn, type AttentionMode } from './online-softmax.wgsl.js';
 import { QKV_POST_MAX_D } from './qkv-post.wgsl.js';
 
 /** Renders the fused decode attention ('full': normalized output; 'partial': split results). */
-export function renderAttentionDecode(mode: 'full' | 'partial', kv: 'f32' | 'f16', qkNorm: boolean): string {
+export function renderAttentionDecode(mode: AttentionMode, kv: 'f32' | 'f16', qkNorm: boolean): string {
 	let b = 3;
 	const norms = qkNorm
 		? `@group(0) @binding(${b++}) var<storage, read> QN: array<f32>;
@@ -25,25 +26,18 @@ export function renderAttentionDecode(mode: 'full' | 'partial', kv: 'f32' | 'f16
 			? `@group(0) @binding(${b}) var<storage, read_write> O: array<f32>;    // [Hq, D]`
 			: `@group(0) @binding(${b}) var<storage, read_write> PartAcc: array<f32>; // [Hq, splits, D]
 @group(0) @binding(${b + 1}) var<storage, read_write> PartML: array<vec2<f32>>; // [Hq, splits] (m, l)`;
-	const range =
-		mode === 'full'
-			? `  let k0 = 0u;
-  let k1 = nKeys;`
-			: `  let k0 = min(split * params.splitLen, nKeys);
-  let k1 = min(k0 + params.splitLen, nKeys);`;
-	const write =
-		mode === 'full'
-			? `  let inv = 1.0 / l;
-  for (var a = 0u; a < 4u; a++) {
-    let d = lid + a * WG;
-    if (d < D) { O[h * D + d] = acc[a] * inv; }
-  }`
-			: `  let slot = h * params.splits + split;
-  for (var a = 0u; a < 4u; a++) {
-    let d = lid + a * WG;
-    if (d < D) { PartAcc[slot * D + d] = acc[a]; }
-  }
-  if (lid == 0u) { PartML[slot] = vec2<f32>(m, l); }`;
+	const walk = onlineSoftmax({
+		score: `      s = 0.0;
+      if (j == pos) {
+        for (var d = 0u; d < D; d++) { s += qs[d] * ks[d]; }
+      } else {
+        let kbase = j * kvStride + kvh * D;
+        for (var d = 0u; d < D; d++) { s += qs[d] * f32(Kc[kbase + d]); }
+      }`,
+		valueBase: `      let jj = c0 + i;
+      let vbase = jj * kvStride + kvh * D;`,
+		value: 'select(f32(Vc[vbase + d]), vs[d], jj == pos)',
+	});
 	return `${kv === 'f16' ? 'enable f16;' : ''}
 struct Params { Hq: u32, Hkv: u32, D: u32, p0: u32, scale: f32, splits: u32, splitLen: u32, R: u32, pairs: u32, eps: f32, _p0: u32, _p1: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
@@ -54,7 +48,7 @@ ${norms}
 @group(0) @binding(${vc}) var<storage, read_write> Vc: array<${kv}>;
 ${outputs}
 override WG: u32 = 64u;
-const NEG_BIG = -3.0e38;
+${NEG_BIG}
 ${WG_REDUCE}
 ${LINEAR_WG}
 var<workgroup> qs: array<f32, ${QKV_POST_MAX_D}>;
@@ -62,27 +56,9 @@ var<workgroup> ks: array<f32, ${QKV_POST_MAX_D}>;
 var<workgroup> vs: array<f32, ${QKV_POST_MAX_D}>;
 var<workgroup> p: array<f32, WG>;
 
-// RoPE of feature d of the head in x (shared memory), at position pos.
-fn rot_q(d: u32, pos: u32) -> f32 {
-  if (d >= params.R) { return qs[d]; }
-  let half = params.R / 2u;
-  var i = d % half;
-  var partner = select(d - half, d + half, d < half);
-  var sign = select(1.0, -1.0, d < half);
-  if (params.pairs == 1u) { i = d / 2u; partner = d ^ 1u; sign = select(1.0, -1.0, d % 2u == 0u); }
-  let cs = CosSin[pos * half + i];
-  return qs[d] * cs.x + sign * qs[partner] * cs.y;
-}
-fn rot_k(d: u32, pos: u32) -> f32 {
-  if (d >= params.R) { return ks[d]; }
-  let half = params.R / 2u;
-  var i = d % half;
-  var partner = select(d - half, d + half, d < half);
-  var sign = select(1.0, -1.0, d < half);
-  if (params.pairs == 1u) { i = d / 2u; partner = d ^ 1u; sign = select(1.0, -1.0, d % 2u == 0u); }
-  let cs = CosSin[pos * half + i];
-  return ks[d] * cs.x + sign * ks[partner] * cs.y;
-}
+// RoPE of feature d of the new q / k head (shared memory), at position pos.
+${ropeFn('rot_q', 'qs')}
+${ropeFn('rot_k', 'ks')}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
@@ -135,48 +111,10 @@ ${
   }
 
   let nKeys = pos + 1u;
-${range}
+${attentionRange(mode)}
   let kvStride = params.Hkv * D;
-  var m = NEG_BIG;
-  var l = 0.0;
-  var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
-  for (var c0 = k0; c0 < k1; c0 += WG) {
-    let j = c0 + lid;
-    var s = NEG_BIG;
-    if (j < k1) {
-      s = 0.0;
-      if (j == pos) {
-        for (var d = 0u; d < D; d++) { s += qs[d] * ks[d]; }
-      } else {
-        let kbase = j * kvStride + kvh * D;
-        for (var d = 0u; d < D; d++) { s += qs[d] * f32(Kc[kbase + d]); }
-      }
-    }
-    p[lid] = s;
-    workgroupBarrier();
-    var cm = m;
-    for (var i = 0u; i < WG; i++) { cm = max(cm, p[i]); }
-    workgroupBarrier();
-    p[lid] = exp(s - cm);
-    workgroupBarrier();
-    let alpha = exp(m - cm);
-    l *= alpha;
-    for (var a = 0u; a < 4u; a++) { acc[a] *= alpha; }
-    let n = min(WG, k1 - c0);
-    for (var i = 0u; i < n; i++) {
-      let pi = p[i];
-      l += pi;
-      let jj = c0 + i;
-      let vbase = jj * kvStride + kvh * D;
-      for (var a = 0u; a < 4u; a++) {
-        let d = lid + a * WG;
-        if (d < D) { acc[a] += pi * select(f32(Vc[vbase + d]), vs[d], jj == pos); }
-      }
-    }
-    m = cm;
-    workgroupBarrier();
-  }
-${write}
+${walk}
+${attentionWrite(mode, 'h * D', 'h')}
 }
 `;
 }

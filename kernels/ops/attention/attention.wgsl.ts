@@ -12,15 +12,18 @@
  *            writes its unnormalized (m, l, acc) — decode has only Hq queries, too few
  *            workgroups to fill a GPU, so the keys are spread over many workgroups instead;
  *   combine  merges the splits: out = Σ acc_s e^(m_s - M) / Σ l_s e^(m_s - M).
+ * The range, the online-softmax walk and the write are ./online-softmax.wgsl.ts, shared with
+ * the fused decode attention.
  */
+import { attentionRange, attentionWrite, NEG_BIG, onlineSoftmax, type AttentionMode } from './online-softmax.wgsl.js';
 
-export type AttentionMode = 'full' | 'partial';
+export type { AttentionMode } from './online-softmax.wgsl.js';
 
 const HEADER = `
 struct Params { T: u32, Hq: u32, Hkv: u32, D: u32, p0: u32, scale: f32, splits: u32, splitLen: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 override WG: u32 = 64u;
-const NEG_BIG = -3.0e38; // finite "-inf": exp(NEG_BIG - m) = 0 without inf - inf = NaN
+${NEG_BIG}
 `;
 
 /** Renders the attention kernel (full or partial) for an f32 or f16 KV cache. */
@@ -30,25 +33,13 @@ export function renderAttention(mode: AttentionMode, kv: 'f32' | 'f16' = 'f32'):
 			? `@group(0) @binding(4) var<storage, read_write> O: array<f32>;    // [T, Hq, D]`
 			: `@group(0) @binding(4) var<storage, read_write> PartAcc: array<f32>; // [T·Hq, splits, D]
 @group(0) @binding(5) var<storage, read_write> PartML: array<vec2<f32>>; // [T·Hq, splits] (m, l)`;
-	const range =
-		mode === 'full'
-			? `  let k0 = 0u;
-  let k1 = nKeys;`
-			: `  let k0 = min(split * params.splitLen, nKeys);
-  let k1 = min(k0 + params.splitLen, nKeys);`;
-	const write =
-		mode === 'full'
-			? `  let inv = 1.0 / l;
-  for (var a = 0u; a < 4u; a++) {
-    let d = lid + a * WG;
-    if (d < D) { O[qBase + d] = acc[a] * inv; }
-  }`
-			: `  let slot = idx * params.splits + split;
-  for (var a = 0u; a < 4u; a++) {
-    let d = lid + a * WG;
-    if (d < D) { PartAcc[slot * D + d] = acc[a]; }
-  }
-  if (lid == 0u) { PartML[slot] = vec2<f32>(m, l); }`;
+	const walk = onlineSoftmax({
+		score: `      let kb = j * kvStride + kvh * D;
+      s = 0.0;
+      for (var d = 0u; d < D; d++) { s += qs[d] * f32(Kc[kb + d]); }`,
+		valueBase: '      let vb = (c0 + i) * kvStride + kvh * D;',
+		value: 'f32(Vc[vb + d])',
+	});
 	return `${kv === 'f16' ? 'enable f16;' : ''}
 ${HEADER}
 @group(0) @binding(1) var<storage, read> Q: array<f32>;      // [T, Hq, D]
@@ -75,43 +66,10 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
   workgroupBarrier();
 
   let nKeys = params.p0 + t + 1u; // causal: positions 0 ..= p0 + t
-${range}
+${attentionRange(mode)}
   let kvStride = params.Hkv * D;
-  var m = NEG_BIG;
-  var l = 0.0;
-  var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
-  for (var c0 = k0; c0 < k1; c0 += WG) {
-    let j = c0 + lid;
-    var s = NEG_BIG;
-    if (j < k1) {
-      let kb = j * kvStride + kvh * D;
-      s = 0.0;
-      for (var d = 0u; d < D; d++) { s += qs[d] * f32(Kc[kb + d]); }
-    }
-    p[lid] = s;
-    workgroupBarrier();
-    var cm = m;
-    for (var i = 0u; i < WG; i++) { cm = max(cm, p[i]); }
-    workgroupBarrier();
-    p[lid] = exp(s - cm);
-    workgroupBarrier();
-    let alpha = exp(m - cm);
-    l *= alpha;
-    for (var a = 0u; a < 4u; a++) { acc[a] *= alpha; }
-    let n = min(WG, k1 - c0);
-    for (var i = 0u; i < n; i++) {
-      let pi = p[i];
-      l += pi;
-      let vb = (c0 + i) * kvStride + kvh * D;
-      for (var a = 0u; a < 4u; a++) {
-        let d = lid + a * WG;
-        if (d < D) { acc[a] += pi * f32(Vc[vb + d]); }
-      }
-    }
-    m = cm;
-    workgroupBarrier(); // p is rewritten by the next chunk
-  }
-${write}
+${walk}
+${attentionWrite(mode, 'qBase', 'idx')}
 }
 `;
 }

@@ -29,6 +29,24 @@ export interface QkvPostArgs {
 
 const WG = 64;
 
+/**
+ * The checks qkvPost and attentionDecode share: Hq a positive multiple of Hkv, the head dim
+ * within {@link QKV_POST_MAX_D}, the rotary dim within the head, pos0 a non-negative integer,
+ * and the q/k norm weights [D] f32 with eps >= 0. `op` names the caller in the messages.
+ */
+export function checkQkvHeads(a: Pick<QkvPostArgs, 'qkNorm' | 'table' | 'pos0'>, Hq: number, Hkv: number, D: number, op: string): void {
+	check(Hq >= 1 && Hq % Hkv === 0, `${op}: query heads ${Hq} must be a positive multiple of kv heads ${Hkv}`);
+	check(D <= QKV_POST_MAX_D, `${op}: head dim ${D} exceeds the supported ${QKV_POST_MAX_D}`);
+	const R = a.table.rotaryDim;
+	check(R <= D, `${op}: rotary dim ${R} exceeds head dim ${D}`);
+	check(Number.isInteger(a.pos0) && a.pos0 >= 0, `${op}: pos0 must be a non-negative integer, got ${a.pos0}`);
+	if (a.qkNorm) {
+		checkTensor(a.qkNorm.q, 'f32', [D], `${op}: q norm weight`);
+		checkTensor(a.qkNorm.k, 'f32', [D], `${op}: k norm weight`);
+		check(a.qkNorm.eps >= 0, `${op}: eps must be >= 0, got ${a.qkNorm.eps}`);
+	}
+}
+
 /** q = rope(norm(q)), cache[pos0 + t] = (rope(norm(k)), v) for every token t. */
 export function qkvPost(ctx: GpuContext, a: QkvPostArgs, batch?: Batch): void {
 	const [S, Hkv, D, kvDtype] = checkKvCache(a.cache, 'qkvPost');
@@ -38,19 +56,11 @@ export function qkvPost(ctx: GpuContext, a: QkvPostArgs, batch?: Batch): void {
 	const width = (Hq + 2 * Hkv) * D;
 	checkTensor(a.qkv, 'f32', [T, width], 'qkvPost: qkv');
 	checkTensor(a.q, 'f32', [T, Hq, D], 'qkvPost: q');
-	check(Hq >= 1 && Hq % Hkv === 0, `qkvPost: query heads ${Hq} must be a positive multiple of kv heads ${Hkv}`);
-	check(D <= QKV_POST_MAX_D, `qkvPost: head dim ${D} exceeds the supported ${QKV_POST_MAX_D}`);
+	checkQkvHeads(a, Hq, Hkv, D, 'qkvPost');
 	const R = a.table.rotaryDim;
-	check(R <= D, `qkvPost: rotary dim ${R} exceeds head dim ${D}`);
-	check(Number.isInteger(a.pos0) && a.pos0 >= 0, `qkvPost: pos0 must be a non-negative integer, got ${a.pos0}`);
 	check(a.pos0 + T <= S, `qkvPost: positions up to ${a.pos0 + T - 1} exceed the cache capacity ${S}`);
 	check(a.pos0 + T <= a.table.maxPositions, `qkvPost: positions up to ${a.pos0 + T - 1} exceed the rope table (${a.table.maxPositions})`);
 	check(a.q.buffer !== a.qkv.buffer, 'qkvPost: q must not alias qkv');
-	if (a.qkNorm) {
-		checkTensor(a.qkNorm.q, 'f32', [D], 'qkvPost: q norm weight');
-		checkTensor(a.qkNorm.k, 'f32', [D], 'qkvPost: k norm weight');
-		check(a.qkNorm.eps >= 0, `qkvPost: eps must be >= 0, got ${a.qkNorm.eps}`);
-	}
 	if (kvDtype === 'f16') requireFeature(ctx.features.f16, 'shader-f16', 'qkvPost into an f16 KV cache');
 	checkBindingSize(T * width * 4, ctx.limits.maxStorageBufferBindingSize, 'qkvPost: qkv');
 	const norm = !!a.qkNorm;

@@ -7,6 +7,7 @@
  * buffer copy to break the compute pass.
  */
 import { LINEAR_WG, WG_REDUCE } from '../common/reduce.wgsl.js';
+import { ropeFn } from './online-softmax.wgsl.js';
 
 /** Largest head dim (each of WG = 64 invocations owns up to 4 features). */
 export const QKV_POST_MAX_D = 256;
@@ -31,6 +32,7 @@ override WG: u32 = 64u;
 ${WG_REDUCE}
 ${LINEAR_WG}
 var<workgroup> xs: array<f32, ${QKV_POST_MAX_D}>;
+${ropeFn('rope', 'xs')}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>,
@@ -55,22 +57,10 @@ ${
 		: ''
 }
   workgroupBarrier();
-  let half = params.R / 2u;
   let pos = params.p0 + t;
   for (var d = lid; d < D; d += WG) {
     var y = xs[d];
-    if (!isV && d < params.R) {
-      var i = d % half;
-      var partner = select(d - half, d + half, d < half);
-      var sign = select(1.0, -1.0, d < half);
-      if (params.pairs == 1u) {
-        i = d / 2u;
-        partner = d ^ 1u;
-        sign = select(1.0, -1.0, d % 2u == 0u);
-      }
-      let cs = CosSin[pos * half + i];
-      y = xs[d] * cs.x + sign * xs[partner] * cs.y;
-    }
+    if (!isV) { y = rope(d, pos); }
     if (isQ) {
       Q[(t * params.Hq + h) * D + d] = y;
     } else if (isV) {
