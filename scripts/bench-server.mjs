@@ -28,11 +28,14 @@
 //   --source               serve the API alone from the TypeScript sources (tsx), no build needed
 //   --profile DIR          write a V8 CPU profile of each server process into DIR
 // It prints cycles/s, cycle latency (p50/p95/p99), the server's CPU per cycle (every server
-// process together, from /proc), the process count and the load average while it ran.
+// process together, from /proc; PostgreSQL's own processes are not counted), this load
+// generator's CPU per cycle, the process count and the load average while it ran. Every answer
+// is checked (status, JSON, tRPC's result shape, the task's fields); failures are counted by rule.
 // Only 127.0.0.1 is contacted; every loop is bounded in time and count; servers and temp
 // folders are removed at the end (also on Ctrl-C).
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -214,29 +217,72 @@ class CallError extends Error {
 	}
 }
 
-/** One tRPC call; returns its data or throws CallError naming the rule. */
-async function call(base, cookie, type, path, input) {
+/**
+ * The load generator shares the cores with the server, so it must be cheap: plain node:http
+ * requests over a keep-alive agent (no Fetch `Request`/`Response` objects, no body streams),
+ * one socket per volunteer at most, headers written once per user. Every answer is still
+ * checked: the status, that the body is JSON, and that it holds `result.data` (tRPC's shape).
+ */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64, scheduling: 'lifo' });
+cleanups.push(async () => agent.destroy());
+
+/** One tRPC call; resolves with `{ data, headers }` or rejects with a CallError naming the rule (or the HTTP status). */
+function call(base, cookie, type, path, input) {
 	const headers = { 'x-oasis-csrf': '1' };
 	if (cookie) headers.cookie = cookie;
-	let res;
-	if (type === 'query') {
-		res = await fetch(`${base}/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input ?? {}))}`, { headers });
-	} else {
+	const json = JSON.stringify(input ?? {});
+	let target = `${base}/api/trpc/${path}`;
+	let body = null;
+	if (type === 'query') target += `?input=${encodeURIComponent(json)}`;
+	else {
+		body = Buffer.from(json);
 		headers['content-type'] = 'application/json';
-		res = await fetch(`${base}/api/trpc/${path}`, { method: 'POST', headers, body: JSON.stringify(input ?? {}) });
+		headers['content-length'] = String(body.length);
 	}
-	const body = await res.json().catch(() => null);
-	if (!res.ok || !body || body.error) {
-		const data = body?.error?.data ?? body?.error?.json?.data;
-		throw new CallError(data?.rule ?? `http_${res.status}${data?.code ? `_${data.code}` : ''}`, body?.error?.message ?? `HTTP ${res.status}`);
-	}
-	return { data: body.result.data, res };
+	return new Promise((resolve, reject) => {
+		const req = http.request(target, { method: type === 'query' ? 'GET' : 'POST', headers, agent }, (res) => {
+			const chunks = [];
+			res.on('data', (chunk) => chunks.push(chunk));
+			res.once('error', reject);
+			res.once('end', () => {
+				let parsed = null;
+				try {
+					parsed = JSON.parse((chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8'));
+				} catch {
+					/* not JSON: reported below */
+				}
+				const ok = res.statusCode === 200 && parsed !== null && typeof parsed === 'object' && !parsed.error && parsed.result && 'data' in parsed.result;
+				if (!ok) {
+					const data = parsed?.error?.data ?? parsed?.error?.json?.data;
+					const rule = data?.rule ?? `http_${res.statusCode}${data?.code ? `_${data.code}` : parsed === null ? '_not_json' : parsed.error ? '' : '_no_result'}`;
+					reject(new CallError(rule, parsed?.error?.message ?? `HTTP ${res.statusCode}`));
+				} else resolve({ data: parsed.result.data, headers: res.headers });
+			});
+		});
+		req.once('error', reject);
+		req.end(body);
+	});
+}
+
+/** A task as tasks.request returns it: enough of its shape to answer it (else the call counts as failed). */
+function checkTask(task) {
+	const p = task?.payload;
+	if (typeof task?.id !== 'string' || typeof task.type !== 'string' || !p || typeof p.type !== 'string') throw new CallError('bad_task_shape', `tasks.request answered ${JSON.stringify(task).slice(0, 200)}`);
+	if (p.type.startsWith('rank_') && !Array.isArray(p.replyMessages)) throw new CallError('bad_task_shape', 'a ranking task without replyMessages');
+	if (p.type.startsWith('label_') && (typeof p.messageId !== 'string' || !Array.isArray(p.validLabels) || !Array.isArray(p.mandatoryLabels)))
+		throw new CallError('bad_task_shape', 'a labelling task without messageId, validLabels or mandatoryLabels');
+	return task;
+}
+
+/** A submission's answer: `{ type: 'task_done', taskId }` for the task answered. */
+function checkDone(data, taskId) {
+	if (data?.type !== 'task_done' || data.taskId !== taskId) throw new CallError('bad_submit_shape', `the submission answered ${JSON.stringify(data)}`);
+	return data;
 }
 
 async function signIn(base, name) {
-	const { res } = await call(base, null, 'mutation', 'auth.devLogin', { name });
-	const cookie = res.headers.get('set-cookie');
-	const token = /oasis_session=([^;]*)/.exec(cookie ?? '')?.[1];
+	const { headers } = await call(base, null, 'mutation', 'auth.devLogin', { name });
+	const token = /oasis_session=([^;]*)/.exec((headers['set-cookie'] ?? []).join('\n'))?.[1];
 	if (!token) throw new Error('devLogin set no session cookie');
 	return `oasis_session=${token}`;
 }
@@ -338,7 +384,7 @@ async function drive(base, users, { seconds, concurrency, seed, stopWhen }) {
 				user.requests++;
 				let task;
 				try {
-					task = (await call(base, user.cookie, 'mutation', 'tasks.request', { type: 'random', lang: 'en' })).data;
+					task = checkTask((await call(base, user.cookie, 'mutation', 'tasks.request', { type: 'random', lang: 'en' })).data);
 				} catch (e) {
 					error('request', e);
 					continue;
@@ -348,7 +394,8 @@ async function drive(base, users, { seconds, concurrency, seed, stopWhen }) {
 				const id = ++serial;
 				const clientId = `bench-${seed}-${id}`;
 				try {
-					await call(base, user.cookie, 'mutation', 'tasks.ack', { taskId: task.id, frontendMessageId: clientId });
+					const { data } = await call(base, user.cookie, 'mutation', 'tasks.ack', { taskId: task.id, frontendMessageId: clientId });
+					if (data?.ok !== true) throw new CallError('bad_ack_shape', `tasks.ack answered ${JSON.stringify(data)}`);
 				} catch (e) {
 					error('ack', e);
 					continue;
@@ -357,7 +404,7 @@ async function drive(base, users, { seconds, concurrency, seed, stopWhen }) {
 				stats.calls.ack.push(t2 - t1);
 				const [procedure, input] = answer(task, clientId, random, id, user.name);
 				try {
-					await call(base, user.cookie, 'mutation', procedure, input);
+					checkDone((await call(base, user.cookie, 'mutation', procedure, input)).data, task.id);
 				} catch (e) {
 					error('submit', e);
 					continue;
@@ -390,6 +437,7 @@ function report(label, users, stats) {
 		`  users ${users}, concurrency ${CONCURRENCY}, rate limits ${LIMITS_ON ? `on (≤ ${REQUESTS_PER_USER} requests per user)` : 'OFF (OASIS_RATE_LIMITS=off)'}`,
 		`  ${stats.cycles} cycles in ${stats.seconds.toFixed(1)} s: ${rate.toFixed(0)} cycles/s${stats.exhausted ? ' (stopped early: every user used up its request budget; pass --users)' : ''}`,
 		`  server CPU per cycle ${stats.cpuPerCycle === null ? '– (no /proc)' : `${ms(stats.cpuPerCycle)} (at most ~${(1000 / stats.cpuPerCycle).toFixed(0)} cycles/s on one free core)`}`,
+		`  load generator CPU per cycle ${ms(stats.clientCpuPerCycle ?? NaN)} (this process, for comparison)`,
 		`  cycle   p50 ${ms(cycle.p50)}  p95 ${ms(cycle.p95)}  p99 ${ms(cycle.p99)}  max ${ms(cycle.max)}`
 	];
 	for (const [name, samples] of Object.entries(stats.calls)) {
@@ -431,8 +479,11 @@ async function benchOne(kind, serverKind, workers) {
 		});
 		log(`${kind}: warm-up ran ${warm.cycles} cycles (${Object.entries(warm.byType).map(([k, v]) => `${k} ${v}`).join(', ')}); measuring for ${DURATION_S} s…`);
 		const cpu0 = await server.cpuMs();
+		const own0 = process.cpuUsage();
 		const stats = await drive(server.base, users, { seconds: DURATION_S, concurrency: CONCURRENCY, seed: 2 });
+		const own = process.cpuUsage(own0);
 		const cpu1 = await server.cpuMs();
+		stats.clientCpuPerCycle = stats.cycles === 0 ? null : (own.user + own.system) / 1000 / stats.cycles;
 		stats.server = serverKind;
 		stats.processes = await server.processes();
 		stats.load = loadavg();

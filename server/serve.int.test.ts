@@ -18,6 +18,8 @@ const DECLINED = 599;
 let server: Server;
 let base: string;
 let drop: () => Promise<void>;
+/** How the handler answered: one plain call directly, everything else through fetchRequestHandler. */
+const answeredBy = { direct: 0, fetch: 0 };
 const saved = { DATABASE_URL: process.env.DATABASE_URL, OASIS_DEV_LOGIN: process.env.OASIS_DEV_LOGIN, OASIS_RATE_LIMITS: process.env.OASIS_RATE_LIMITS };
 
 beforeAll(async () => {
@@ -26,7 +28,7 @@ beforeAll(async () => {
 	process.env.DATABASE_URL = fresh.url;
 	process.env.OASIS_DEV_LOGIN = '1';
 	process.env.OASIS_RATE_LIMITS = 'off';
-	const api = createApiHandler({ bodySizeLimit: 4096 });
+	const api = createApiHandler({ bodySizeLimit: 4096, onAnswer: (how) => answeredBy[how]++ });
 	server = createServer((req, res) => {
 		api(req, res).then((handled) => {
 			if (handled) return;
@@ -120,6 +122,29 @@ describe('fast API handler', () => {
 		const mixed = await both('/api/trpc/system.health,no.such?batch=1&input=%7B%7D');
 		expect(mixed.status).toBe(207);
 		expect(mixed.body).toHaveLength(2);
+	});
+
+	it('answers a single call directly, and batches, unknown procedures and wrong methods through fetchRequestHandler, alike', async () => {
+		const way = async (path: string, init: RequestInit = {}) => {
+			const before = { ...answeredBy };
+			await both(path, init);
+			return answeredBy.direct > before.direct ? 'direct' : answeredBy.fetch > before.fetch ? 'fetch' : 'none';
+		};
+		// Sign-in sets a cookie through the context's response headers, on both paths.
+		const signedIn = await both('/api/trpc/auth.devLogin', json({ name: 'direct-path' }));
+		expect(signedIn.setCookie).toBe(true);
+		const cookie = await signIn('direct-path');
+		expect(await way('/api/trpc/system.health')).toBe('direct');
+		expect(await way(`/api/trpc/tasks.open?input=${encodeURIComponent(JSON.stringify({ lang: 'en' }))}`, { headers: { cookie } })).toBe('direct');
+		expect(await way('/api/trpc/tasks.request', json({ type: 'no_such_type' }, { cookie }))).toBe('direct');
+		expect(await way('/api/trpc/tasks.ack', json({ taskId: 'not-an-id' }, { cookie }))).toBe('direct');
+		expect(await way('/api/trpc/tasks.open?input=%7Bnot-json', { headers: { cookie } })).not.toBe('none');
+		expect(await way('/api/trpc/tasks.ack', { method: 'POST', headers: { 'content-type': 'application/json', 'x-oasis-csrf': '1', cookie }, body: '{"taskId":' })).not.toBe('none');
+		expect(await way('/api/trpc/tasks.ack')).toBe('fetch');
+		expect(await way('/api/trpc/no.such', json({}))).toBe('fetch');
+		expect(await way('/api/trpc/system.health,system.health?batch=1&input=%7B%7D')).toBe('fetch');
+		expect(await way('/api/trpc/system.health?batch=1&input=%7B%7D')).toBe('fetch');
+		expect(await way('/api/trpc/system.health', { headers: { accept: 'text/html, application/jsonl' } })).toBe('fetch');
 	});
 
 	it('reuses a task loop’s session lookup briefly, and drops it after any other mutation', async () => {

@@ -1,10 +1,16 @@
 /** A successful interaction updates the user's last activity and streak (community/scores.ts rule). */
 import type { Db } from '../env.js';
 import { streakOnActivity } from '../community/scores.js';
+import { prepared } from '../db/prepared.js';
+
+const selectActivity = prepared(1, (db, userId: string) => db.selectFrom('user').select(['last_activity_date', 'streak_last_day_date', 'streak_days']).where('id', '=', userId));
+const updateActivity = prepared(4, (db, userId: string, last: string, streakStart: string | null, streakDays: number) =>
+	db.updateTable('user').set({ last_activity_date: last, streak_last_day_date: streakStart, streak_days: streakDays }).where('id', '=', userId)
+);
 
 /** Update `last_activity_date` and the streak after a successful interaction. */
 export async function recordActivity(db: Db, userId: string, now: Date): Promise<void> {
-	const user = await db.selectFrom('user').select(['last_activity_date', 'streak_last_day_date', 'streak_days']).where('id', '=', userId).executeTakeFirst();
+	const [user] = await selectActivity(db, userId);
 	if (!user) return;
 	const next = streakOnActivity(
 		{
@@ -14,13 +20,5 @@ export async function recordActivity(db: Db, userId: string, now: Date): Promise
 		},
 		now
 	);
-	await db
-		.updateTable('user')
-		.set({
-			last_activity_date: now.toISOString(),
-			streak_last_day_date: next.streakStart?.toISOString() ?? null,
-			streak_days: next.streakDays
-		})
-		.where('id', '=', userId)
-		.execute();
+	await updateActivity(db, userId, now.toISOString(), next.streakStart?.toISOString() ?? null, next.streakDays);
 }

@@ -1,5 +1,6 @@
 /** The journal: an append-only log of what happened (submissions, state changes, moderation). */
 import { randomUUID } from 'node:crypto';
+import { prepared } from '../db/prepared.js';
 import type { Db } from '../env.js';
 
 export type JournalEvent =
@@ -18,20 +19,14 @@ export type JournalEvent =
 	| 'user_role'
 	| 'account_delete';
 
+const insertEvent = prepared(6, (db, id: string, created: string, userId: string | null, messageId: string | null, type: string, payload: string) =>
+	db.insertInto('journal').values({ id, created_date: created, user_id: userId, message_id: messageId, event_type: type, payload })
+);
+
 /** Append one event. */
 export async function writeJournal(
 	db: Db,
 	event: { type: JournalEvent; now: Date; userId?: string | null; messageId?: string | null; payload?: unknown }
 ): Promise<void> {
-	await db
-		.insertInto('journal')
-		.values({
-			id: randomUUID(),
-			created_date: event.now.toISOString(),
-			user_id: event.userId ?? null,
-			message_id: event.messageId ?? null,
-			event_type: event.type,
-			payload: JSON.stringify(event.payload ?? {})
-		})
-		.execute();
+	await insertEvent(db, randomUUID(), event.now.toISOString(), event.userId ?? null, event.messageId ?? null, event.type, JSON.stringify(event.payload ?? {}));
 }

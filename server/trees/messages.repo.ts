@@ -1,11 +1,14 @@
 /** Queries on messages and tree states. Every function takes `db | trx` first. */
 import type { Dialect } from '../db/database.js';
+import { prepared } from '../db/prepared.js';
 import type { Db } from '../env.js';
 import type { Message, MessageTreeState, NewMessage, TreeState } from './trees.table.js';
 
+const messageById = prepared(1, (db, id: string) => db.selectFrom('message').selectAll().where('id', '=', id));
+
 /** One message by id (deleted ones included). */
-export function getMessage(db: Db, id: string): Promise<Message | undefined> {
-	return db.selectFrom('message').selectAll().where('id', '=', id).executeTakeFirst();
+export async function getMessage(db: Db, id: string): Promise<Message | undefined> {
+	return (await messageById(db, id))[0];
 }
 
 /**

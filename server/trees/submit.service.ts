@@ -53,6 +53,11 @@ function replayOrCheck(task: Task, clientId: string, types: readonly string[]): 
 
 const markTaskDone = prepared(2, (db, id: string, result: string) => db.updateTable('task').set({ done: 1, result }).where('id', '=', id));
 
+const insertLabels = prepared(8, (db, id: string, messageId: string, userId: string, taskId: string, text: string, labels: string, mode: LabelMode, created: string) =>
+	db.insertInto('text_labels').values({ id, message_id: messageId, user_id: userId, task_id: taskId, text, labels, mode, is_report: 0, created_date: created })
+);
+const setReviewCount = prepared(2, (db, id: string, count: number) => db.updateTable('message').set({ review_count: count }).where('id', '=', id));
+
 async function finish(tx: ServiceEnv, task: Task, clientId: string, value: TaskDone): Promise<TaskDone> {
 	const stored: Stored = { clientId, value };
 	await markTaskDone(tx.db, task.id, JSON.stringify(stored));
@@ -197,11 +202,8 @@ export async function submitLabels(
 		if (message.user_id === userId) fail('self_review');
 
 		const now = tx.now();
-		await tx.db
-			.insertInto('text_labels')
-			.values({ id: randomUUID(), message_id: message.id, user_id: userId, task_id: task.id, text: input.text ?? '', labels: JSON.stringify(labels), mode: payload.mode, is_report: 0, created_date: now.toISOString() })
-			.execute();
-		await tx.db.updateTable('message').set({ review_count: message.review_count + 1 }).where('id', '=', message.id).execute();
+		await insertLabels(tx.db, randomUUID(), message.id, userId, task.id, input.text ?? '', JSON.stringify(labels), payload.mode, now.toISOString());
+		await setReviewCount(tx.db, message.id, message.review_count + 1);
 		await writeJournal(tx.db, { type: 'labels', now, userId, messageId: message.id, payload: { taskId: task.id, mode: payload.mode } });
 		const done = await finish(tx, task, input.clientId, { type: 'task_done', taskId: task.id });
 		await applyReview(tx, settings, { ...message, review_count: message.review_count + 1 });

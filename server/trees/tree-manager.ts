@@ -2,6 +2,7 @@
  * The tree manager: moves trees through their states as work comes in (upstream
  * `tree_manager.py`). Every function runs inside the caller's transaction (`tx`).
  */
+import { prepared } from '../db/prepared.js';
 import { consensusForParent, type RankingBallot } from './ranked-pairs.js';
 import type { ServiceEnv } from '../env.js';
 import { acceptance, type SubmittedLabels } from './labels.js';
@@ -105,11 +106,13 @@ export async function checkTreeProgress(tx: ServiceEnv, settings: TreeSettings, 
  * (acceptance = 1 − (mean spam + mean lang_mismatch) > threshold). An accepted reply is never
  * rejected later. A prompt decides its tree: prompt lottery waiting, or aborted low grade.
  */
+const reviewLabels = prepared(1, (db, messageId: string) => db.selectFrom('text_labels').select('labels').where('message_id', '=', messageId).where('is_report', '=', 0));
+
 export async function applyReview(tx: ServiceEnv, settings: TreeSettings, message: Message): Promise<void> {
 	const isPrompt = message.parent_id === null;
 	const needed = isPrompt ? settings.num_reviews_initial_prompt : settings.num_reviews_reply;
 	if (message.review_count < needed) return;
-	const rows = await tx.db.selectFrom('text_labels').select('labels').where('message_id', '=', message.id).where('is_report', '=', 0).execute();
+	const rows = await reviewLabels(tx.db, message.id);
 	if (rows.length === 0) return;
 	const value = acceptance(rows.map((r) => JSON.parse(r.labels) as SubmittedLabels));
 	const accepted = value > (isPrompt ? settings.acceptance_threshold_initial_prompt : settings.acceptance_threshold_reply);
