@@ -12,6 +12,11 @@
  * quantized GGUF tensor is merged from its dequantized values and kept as f16 (choose --quant
  * q8/q4 to quantize it again). The adapter's A and B are read and checked when it is applied, so
  * a wrong adapter fails before any GPU work, naming the file and tensor.
+ *
+ * A sequence-classification adapter (`task_type: "SEQ_CLS"`, as PEFT saves a LoRA'd
+ * `LlamaForSequenceClassification` with `num_labels` 1 — a reward model, e.g. a reward job's
+ * export) also carries its head `base_model.model.score.weight` [1, hidden]: the LoRA is merged
+ * as for a causal LM and the head is handed over as `scoreHead` (LlamaModel.score reads it).
  */
 import { z } from 'zod';
 import { f32ToF16Bits } from '../gpu/f16.js';
@@ -37,7 +42,9 @@ export const adapterConfigSchema = z
 		use_dora: z.literal(false, { error: 'DoRA adapters (use_dora) are not supported; merge them with peft and load the merged model' }).default(false),
 		rank_pattern: z.record(z.string(), z.unknown()).nullish(),
 		alpha_pattern: z.record(z.string(), z.unknown()).nullish(),
-		base_model_name_or_path: z.string().nullish()
+		base_model_name_or_path: z.string().nullish(),
+		task_type: z.string().nullish(),
+		modules_to_save: z.array(z.string()).nullish()
 	})
 	.passthrough();
 export type AdapterConfig = z.infer<typeof adapterConfigSchema>;
@@ -57,7 +64,14 @@ export interface LoadedAdapter {
 	/** Adapted matrices by their base tensor's canonical name. */
 	pairs: Map<string, LoraPair>;
 	label: string;
+	/** 'SEQ_CLS' for a sequence-classification (reward) adapter; 'CAUSAL_LM' for any other. */
+	taskType: 'CAUSAL_LM' | 'SEQ_CLS';
+	/** The SEQ_CLS head `score.weight` [hidden] (one label), or null for a causal-LM adapter. */
+	scoreHead: Float32Array | null;
 }
+
+/** PEFT's name of a sequence-classification head saved with the adapter (`modules_to_save`). */
+export const SCORE_HEAD = 'base_model.model.score.weight';
 
 /** `base_model.model.<module>.lora_{A,B}[.<adapter name>].weight` → the module and which matrix. */
 const LORA_NAME = /^base_model\.model\.(.+)\.lora_([AB])(?:\.([\w-]+))?\.weight$/;
@@ -89,7 +103,20 @@ export async function readAdapter(files: ModelFiles, adapter: ModelSource): Prom
 	const where = `${adapter.label}/${ADAPTER_WEIGHTS}`;
 	for (const [name, why] of index.unsupported) throw new ModelError('bad-dtype', `${where}: ${why.replace(`${ADAPTER_WEIGHTS}: `, '')} (tensor ${name})`);
 	const halves = new Map<string, { a?: StoredTensor; b?: StoredTensor }>();
+	const taskType = config.task_type === 'SEQ_CLS' ? 'SEQ_CLS' : 'CAUSAL_LM';
+	let head: StoredTensor | null = null;
 	for (const t of index.tensors.values()) {
+		if (t.name === SCORE_HEAD) {
+			if (taskType !== 'SEQ_CLS') {
+				throw new ModelError('bad-format', `${where}: tensor ${t.name} is a sequence-classification head, but ${ADAPTER_CONFIG} has task_type ${JSON.stringify(config.task_type ?? null)}; a reward model's adapter says "SEQ_CLS"`);
+			}
+			const D = files.config.hiddenSize;
+			if (t.shape.length !== 2 || t.shape[0] !== 1 || t.shape[1] !== D) {
+				throw new ModelError('bad-shape', `${where}: tensor ${t.name} has shape [${t.shape}], expected [1,${D}] (one label over the hidden size of ${files.source.label}): is the adapter for this base model?`);
+			}
+			head = t;
+			continue;
+		}
 		const m = LORA_NAME.exec(t.name);
 		if (!m) throw new ModelError('bad-format', `${where}: tensor ${t.name} is not a LoRA weight (expected base_model.model.<module>.lora_A.weight or .lora_B.weight)`);
 		const base = `${m[1]}.weight`;
@@ -100,6 +127,9 @@ export async function readAdapter(files: ModelFiles, adapter: ModelSource): Prom
 		halves.set(base, h);
 	}
 	if (halves.size === 0) throw new ModelError('missing-tensor', `${where}: no LoRA tensors (expected base_model.model.<module>.lora_A.weight and .lora_B.weight)`);
+	if (taskType === 'SEQ_CLS' && !head) {
+		throw new ModelError('missing-tensor', `${where}: ${SCORE_HEAD} is missing; ${ADAPTER_CONFIG} says task_type "SEQ_CLS", whose head [1, ${files.config.hiddenSize}] the adapter must carry (modules_to_save: ["score"])`);
+	}
 	const pairs = new Map<string, LoraPair>();
 	for (const [base, h] of halves) {
 		const stem = `base_model.model.${base.replace(/\.weight$/, '')}`;
@@ -122,7 +152,7 @@ export async function readAdapter(files: ModelFiles, adapter: ModelSource): Prom
 		check(h.b, [out, r]);
 		pairs.set(base, { base, a: await readF32(adapter, h.a), b: await readF32(adapter, h.b), rank: r, scale });
 	}
-	return { config, pairs, label: adapter.label };
+	return { config, pairs, label: adapter.label, taskType, scoreHead: head ? await readF32(adapter, head) : null };
 }
 
 /** W + scale·B·A for a row-major W [out, in] (accumulated in f64, rounded once). */

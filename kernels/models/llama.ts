@@ -24,6 +24,11 @@
  * same graph with RMSNorm dispatches, the matmul kernel (add / swiglu epilogues) and
  * qkvPost + attention (a token's keys come from other tokens' workgroups). Matrices
  * whose formats differ (mixed GGUF files) stay separate: side-by-side outputs, siluMul.
+ *
+ * A model opened with a sequence-classification adapter (adapter.ts: a reward model's head
+ * `score.weight` [1, D]) can also `score` a sequence: the same prefill, with the lm_head's
+ * fusedMatvec replaced by the head's (one row, final norm as prologue, the last position) and one
+ * float read back.
  */
 import { Batch } from '../gpu/batch.js';
 import { writeBuffer } from '../gpu/buffers.js';
@@ -42,6 +47,8 @@ import { siluMul } from '../ops/silu-mul/silu-mul.js';
 import { checkSamplingParams, sample, type SamplingParams } from '../ops/sampling/sampling.js';
 import { seededRandom } from './random.js';
 import { ropeFrequencies, type ModelConfig } from './config.js';
+import type { LoadedAdapter } from './adapter.js';
+import { GpuError } from '../gpu/errors.js';
 import { ModelError } from './errors.js';
 import { readWeight, type ModelFiles } from './model-files.js';
 import type { QuantCache } from './quant-cache.js';
@@ -168,6 +175,8 @@ export class LlamaModel {
 	private readonly context: DeviceTensor;
 	private readonly logits: DeviceTensor;
 	private readonly samplerScratch: DeviceTensor;
+	/** The reward head's output (one float), with `scoreHead`. */
+	private readonly scoreOut: DeviceTensor | null;
 	private busy = false;
 
 	private constructor(
@@ -181,7 +190,9 @@ export class LlamaModel {
 		private readonly ropeTable: RopeTable,
 		readonly maxSeq: number,
 		readonly stats: LoadStats,
-		private readonly fuseNorm: boolean
+		private readonly fuseNorm: boolean,
+		/** A SEQ_CLS adapter's head [1, D] (f32), or null: what `score` needs. */
+		private readonly scoreHead: Weight | null = null
 	) {
 		const c = config;
 		this.staging = ctx.device.createBuffer({ size: 8, usage: MAP_READ | COPY_DST });
@@ -189,6 +200,12 @@ export class LlamaModel {
 		this.context = emptyTensor(ctx, [maxSeq], 'u32', 'context-ids');
 		this.logits = emptyTensor(ctx, [1, c.vocabSize], 'f32', 'logits');
 		this.samplerScratch = emptyTensor(ctx, [c.vocabSize]);
+		this.scoreOut = scoreHead ? emptyTensor(ctx, [1], 'f32', 'reward') : null;
+	}
+
+	/** Whether the model has a reward head (opened with a SEQ_CLS adapter), so `score` works. */
+	get canScore(): boolean {
+		return this.scoreHead !== null;
 	}
 
 	/**
@@ -321,7 +338,9 @@ export class LlamaModel {
 		const embed = mats.get(EMBED)!;
 		const head = c.tieEmbeddings ? embed : mats.get(LM_HEAD)!;
 		const fuseNorm = o.fuseNorm ?? defaultMatvecVariant(ctx) !== 'rows';
-		return new LlamaModel(ctx, c, embed, head, vecs.get(FINAL_NORM)!, layers, kv, table, maxSeq, stats, fuseNorm);
+		const scoreData = (files as ModelFiles & { adapter?: LoadedAdapter }).adapter?.scoreHead ?? null;
+		const scoreHead = scoreData ? uploadWeight(ctx, 'f32', scoreData, 1, c.hiddenSize, { label: 'score.weight' }) : null;
+		return new LlamaModel(ctx, c, embed, head, vecs.get(FINAL_NORM)!, layers, kv, table, maxSeq, stats, fuseNorm, scoreHead);
 	}
 
 	private scratchFor(T: number): Scratch {
@@ -355,9 +374,10 @@ export class LlamaModel {
 
 	/**
 	 * Records the forward pass of `T` tokens at positions pos0.. and the logits of the last one
-	 * (the dispatch plan is in the file header).
+	 * (the dispatch plan is in the file header) — or, with `top`, that matrix (the reward head)
+	 * applied to the last one's final-normed hidden state instead of the lm_head.
 	 */
-	private recordForward(b: Batch, s: Scratch, pos0: number): void {
+	private recordForward(b: Batch, s: Scratch, pos0: number, top?: { w: Weight; out: DeviceTensor }): void {
 		const { ctx, config: c } = this;
 		const T = s.T;
 		const eps = c.rmsNormEps;
@@ -405,7 +425,7 @@ export class LlamaModel {
 			if (decode) fusedMatvec(ctx, { x: s.act, w: L.down, out: s.x, epilogue: 'add' }, b);
 			else matmul(ctx, { x: s.act, w: L.down, out: s.x, epilogue: 'add' }, b);
 		});
-		fusedMatvec(ctx, { ...normed(this.norm, true), xRow: T - 1, w: this.lmHead, out: this.logits }, b);
+		fusedMatvec(ctx, { ...normed(this.norm, true), xRow: T - 1, w: top?.w ?? this.lmHead, out: top?.out ?? this.logits }, b);
 	}
 
 	/**
@@ -538,6 +558,45 @@ export class LlamaModel {
 		}
 	}
 
+	/**
+	 * The reward of `ids` (a sequence `rewardInput` rendered, reward.ts): the prefill forward
+	 * through the final RMSNorm and the head `score.weight` · the last position's hidden state, on
+	 * the GPU, one float read back. Needs a model loaded with a SEQ_CLS adapter (`canScore`).
+	 * Scoring writes the KV cache at positions 0 … ids.length − 1 like a prefill; `generate` and
+	 * `teacherForce` always start from an empty cache (position 0), so a later call is unaffected.
+	 * @throws GpuError invalid-input without a head, for ids outside the vocabulary or beyond the
+	 *   KV cache, or while the model is generating
+	 */
+	async score(ids: number[]): Promise<number> {
+		const head = this.scoreHead;
+		const out = this.scoreOut;
+		if (!head || !out) throw new GpuError('invalid-input', 'score: this model has no reward head; load it with a sequence-classification (SEQ_CLS) adapter, e.g. a reward job\'s export');
+		const c = this.config;
+		if (ids.length === 0) throw new GpuError('invalid-input', 'score: the sequence has no tokens');
+		const bad = ids.find((id) => !Number.isInteger(id) || id < 0 || id >= c.vocabSize);
+		if (bad !== undefined) throw new GpuError('invalid-input', `score: token id ${bad} is outside the vocabulary [0, ${c.vocabSize})`);
+		if (ids.length > this.maxSeq) throw new GpuError('invalid-input', `score: ${ids.length} tokens exceed the KV cache (${this.maxSeq} positions); cut the conversation (rewardInput's maxTokens) or load with a larger maxSeq`);
+		if (this.busy) throw new GpuError('invalid-input', 'score: this model is generating; await or abort that call first');
+		this.busy = true;
+		const ctx = this.ctx;
+		const s = this.scratchFor(ids.length);
+		try {
+			writeBuffer(ctx, s.ids.buffer, Uint32Array.from(ids));
+			const b = new Batch(ctx);
+			this.recordForward(b, s, 0, { w: head, out });
+			b.copy(out.buffer, 0, this.staging, 0, 4);
+			b.submit();
+			await this.staging.mapAsync(MAP_READ);
+			const reward = new Float32Array(this.staging.getMappedRange().slice(0, 4))[0]!;
+			this.staging.unmap();
+			ctx.throwIfErrors();
+			return reward;
+		} finally {
+			this.destroyScratch(s);
+			this.busy = false;
+		}
+	}
+
 	/** Bytes of the KV cache on the device (all layers, K and V). */
 	get kvCacheBytes(): number {
 		return this.kv.reduce((n, c) => n + c.k.buffer.size + c.v.buffer.size, 0);
@@ -591,6 +650,8 @@ export class LlamaModel {
 			this.destroyScratch(s);
 		}
 		for (const t of [this.outIds, this.context, this.logits, this.samplerScratch]) t.buffer.destroy();
+		if (this.scoreHead) destroyWeight(this.scoreHead);
+		this.scoreOut?.buffer.destroy();
 		this.staging.destroy();
 	}
 }

@@ -9,10 +9,11 @@ import { type CliCommand, UsageError } from './command.js';
 import { healthCommand, migrateCommand } from './commands/db.js';
 import { generateCommand } from './commands/generate.js';
 import { gpuCommand } from './commands/gpu.js';
+import { scoreCommand } from './commands/score.js';
 import { exportCommand, importCommand, snapshotCommand } from './commands/exchange.js';
 import { workerCommand } from './worker.js';
 
-const commands: CliCommand[] = [migrateCommand, healthCommand, gpuCommand, importCommand, exportCommand, snapshotCommand, generateCommand, workerCommand];
+const commands: CliCommand[] = [migrateCommand, healthCommand, gpuCommand, importCommand, exportCommand, snapshotCommand, generateCommand, scoreCommand, workerCommand];
 
 function usage(): string {
 	const width = Math.max(...commands.map((c) => c.name.length));

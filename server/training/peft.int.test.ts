@@ -3,12 +3,17 @@
  * tokenizer and chat template) trains a rank-2 LoRA on q, v and down for two DiLoCo rounds
  * (one real worker on WebGPU: Dawn, lavapipe on CI); both adapter files are then fetched through
  * the HTTP handler, the safetensors header is parsed here byte by byte, and every tensor must
- * equal its slice of the version vector read straight from the blob store.
+ * equal its slice of the version vector read straight from the blob store. A reward job (one
+ * round) exports as a SEQ_CLS adapter whose head is the vector's tail, is listed with objective
+ * 'reward', and scores on the GPU (LlamaModel.score) as the trainer scores that version.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { readAdapter } from '../../kernels/models/adapter.js';
+import { applyAdapter, readAdapter } from '../../kernels/models/adapter.js';
+import { LlamaModel } from '../../kernels/models/llama.js';
+import { rewardInput } from '../../kernels/models/reward.js';
+import { LlamaTrainer } from '../../kernels/train/llama-train.js';
 import { TINY_SPEC } from '../../kernels/models/make-tiny-model.js';
 import { blobSource } from '../../kernels/models/source.js';
 import { FsBlobStore } from '../exchange/blob-store.js';
@@ -161,7 +166,7 @@ describeEachDialect('PEFT export of a LoRA job (oasis-tiny on WebGPU)', (handle,
 		// The chat's list: the finished job's newest version, with the sizes and hashes the device checks.
 		const adapters = await u.caller.training.adapters({ baseModel: MODEL_ID });
 		const mine = adapters.find((a) => a.jobId === job.id)!;
-		expect(mine).toMatchObject({ version: 2, rank: 2, alpha: 4, baseModel: MODEL_ID });
+		expect(mine).toMatchObject({ version: 2, rank: 2, alpha: 4, baseModel: MODEL_ID, objective: 'sft' });
 		const { createHash } = await import('node:crypto');
 		expect(mine.files.find((f) => f.path === 'adapter_model.safetensors')).toEqual({ path: 'adapter_model.safetensors', size: v2.byteLength, sha256: createHash('sha256').update(v2).digest('hex') });
 
@@ -189,4 +194,54 @@ describeEachDialect('PEFT export of a LoRA job (oasis-tiny on WebGPU)', (handle,
 		expect(await mod.caller.training.adapterVersions({ jobId: full.id })).toMatchObject({ exportable: false, versions: [] });
 		await mod.caller.training.cancel({ jobId: full.id });
 	}, 240_000);
+
+	it('a reward job exports as a SEQ_CLS adapter whose GPU score equals the trainer’s score of that version', async () => {
+		const mod = await h.user('mod-r', 'moderator');
+		const mode = { kind: 'lora' as const, rank: 2, alpha: 4, targets: ['q', 'down'] };
+		const job = await mod.caller.training.create({
+			name: 'reward export',
+			objective: 'reward',
+			baseModel: MODEL_ID,
+			snapshot: { id: snapshot.id, contentHash: snapshot.content_hash },
+			mode,
+			hyper: { lr: 1e-2, batchTokens: 400, innerSteps: 1, sequenceTokens: 64, validationExamples: 8, warmup: 10, lossTolerance: 10, leaseSeconds: 600, roundSeconds: 3600 },
+			rounds: 1,
+			workersPerRound: 1,
+			seed: 3
+		});
+		const u = await h.user('rita');
+		const worker = new TrainingWorker({ api: callerApi(u.caller), workerId: 'rita-1', jobs: [job.id], trainerFor: async () => new LlamaLocalTrainer(tiny.model.ctx, tiny.model.files), sleep: async () => undefined });
+		const o = await worker.workOnce();
+		if (o.kind !== 'submitted') throw new Error(`${o.kind}: ${o.message}`);
+		expect(o.result).toMatchObject({ status: 'accepted', roundClosed: true });
+		expect((await mod.caller.training.adapterVersions({ jobId: job.id })).versions.map((v) => v.version)).toEqual([1]);
+		const listed = (await u.caller.training.adapters({ baseModel: MODEL_ID })).find((a) => a.jobId === job.id);
+		expect(listed).toMatchObject({ objective: 'reward', version: 1, rank: 2, alpha: 4 });
+
+		const manager = new TrainingManager(h.env, trainingRuntime());
+		const get = async (path: string) => new Uint8Array(await (await adapterFileResponse(manager, { url: 'http://x/', headers: new Headers() }, job.id, path)).arrayBuffer());
+		const [weights, config] = [await get('adapter_model.safetensors'), await get('adapter_config.json')];
+		expect(JSON.parse(new TextDecoder().decode(config))).toMatchObject({ peft_type: 'LORA', task_type: 'SEQ_CLS', modules_to_save: ['score'], r: 2, lora_alpha: 4, target_modules: ['q_proj', 'down_proj'] });
+		const stored = new Float32Array(new Uint8Array(readFileSync(join(store.root, `training.${job.id}.v1.params.f32`))).buffer);
+		const D = TINY_SPEC.hidden;
+		const tensors = parseSafetensors(weights);
+		expect(tensors.get('base_model.model.score.weight')).toEqual({ dtype: 'F32', shape: [1, D], values: stored.subarray(stored.length - D) });
+		expect([...tensors.values()].reduce((n, t) => n + t.values.length, 0)).toBe(stored.length);
+
+		// Manager version → PEFT files → applyAdapter → score, against the trainer holding that version.
+		const files = await applyAdapter(tiny.model.files, blobSource(new Map([['adapter_model.safetensors', new Blob([weights])], ['adapter_config.json', new Blob([config])]])));
+		expect(files.adapter.scoreHead).toEqual(stored.subarray(stored.length - D));
+		const ids = rewardInput(files.tokenizer!, [{ role: 'user', content: 'Name a colour.' }, { role: 'assistant', content: 'Blue, like a clear sky.' }], 64);
+		const model = await LlamaModel.load(tiny.model.ctx, files, { maxSeq: 64 });
+		const trainer = await LlamaTrainer.create(tiny.model.ctx, tiny.model.files, { rank: 2, alpha: 4, targets: ['q', 'down'], rewardHead: true, maxSeq: 64 });
+		try {
+			trainer.writeParameters(stored);
+			const want = (await trainer.evaluateReward({ chosen: [Int32Array.from(ids)], rejected: [Int32Array.from(ids)] })).scores[0]!;
+			const got = await model.score(ids);
+			expect(Math.abs(got - want) / Math.max(Math.abs(want), 1e-6)).toBeLessThanOrEqual(1e-4);
+		} finally {
+			model.destroy();
+			trainer.dispose();
+		}
+	}, 180_000);
 });

@@ -7,6 +7,12 @@
  * `PeftModel.from_pretrained(base, folder)` — or `npx oasis generate --adapter` and the chat —
  * apply what the volunteers trained.
  *
+ * A reward job (objective `reward`) exports as a sequence-classification adapter: `task_type`
+ * `SEQ_CLS`, `modules_to_save: ["score"]` and, after the LoRA tensors, the trained head
+ * `base_model.model.score.weight` [1, hidden] — the name PEFT's `save_pretrained` gives the
+ * `score` head of `LlamaForSequenceClassification` (num_labels 1). Its vector is the LoRA tensors
+ * followed by the head's `hidden` values (the trainer's parameter order, llama-train.ts).
+ *
  * A version is the flat f32 vector the manager stores (`training.<job>.v<n>.params.f32`): layer
  * by layer, for each adapted projection in the order q, k, v, o, gate, up, down, `lora_A` [r, in]
  * then `lora_B` [out, r] (worker/llama.ts). Those are PEFT's own shapes, so tensors are slices
@@ -20,6 +26,7 @@ import { z } from 'zod';
 import type { ModelConfig } from '../../kernels/models/config.js';
 import { writeSafetensors } from '../../kernels/models/safetensors.js';
 import { DomainError, fail } from '../errors.js';
+import type { TrainingObjective } from './datasets.js';
 import type { JobInfo, TrainingManager } from './manager.js';
 import type { TrainingMode } from './model.js';
 import { llamaModelFolders } from './runtime.js';
@@ -62,8 +69,14 @@ function projection(c: LoraDims, t: string): [number, number] {
 	return shapes[t]!;
 }
 
-/** The tensors of a LoRA vector in the trainer's order, with their PEFT names and shapes. */
-export function peftLayout(c: LoraDims, mode: LoraMode): PeftTensor[] {
+/** PEFT's name of a sequence-classification adapter's head (`modules_to_save: ["score"]`). */
+export const PEFT_SCORE_HEAD = 'base_model.model.score.weight';
+
+/**
+ * The tensors of a LoRA vector in the trainer's order, with their PEFT names and shapes; a reward
+ * job's vector ends with the head [1, hidden] ({@link PEFT_SCORE_HEAD}).
+ */
+export function peftLayout(c: LoraDims, mode: LoraMode, objective: TrainingObjective = 'sft'): PeftTensor[] {
 	const out: PeftTensor[] = [];
 	let offset = 0;
 	const r = mode.rank;
@@ -78,6 +91,7 @@ export function peftLayout(c: LoraDims, mode: LoraMode): PeftTensor[] {
 			offset += n * r;
 		}
 	}
+	if (objective === 'reward') out.push({ name: PEFT_SCORE_HEAD, shape: [1, c.hiddenSize], offset, size: c.hiddenSize });
 	return out;
 }
 
@@ -86,12 +100,16 @@ export function peftTargetModules(targets: readonly string[]): string[] {
 	return MODULES.filter(([t]) => targets.includes(t)).map(([, m]) => m.split('.')[1]!);
 }
 
-/** `adapter_config.json` of a LoRA job (the keys `peft.LoraConfig` reads). */
-export function peftConfig(job: Pick<JobInfo, 'baseModel' | 'mode'>): Record<string, unknown> {
+/**
+ * `adapter_config.json` of a LoRA job (the keys `peft.LoraConfig` reads): `CAUSAL_LM` for SFT and
+ * DPO, `SEQ_CLS` with the `score` head saved for a reward job.
+ */
+export function peftConfig(job: Pick<JobInfo, 'baseModel' | 'mode'> & { objective?: TrainingObjective }): Record<string, unknown> {
 	const mode = loraMode(job);
+	const reward = job.objective === 'reward';
 	return {
 		peft_type: 'LORA',
-		task_type: 'CAUSAL_LM',
+		task_type: reward ? 'SEQ_CLS' : 'CAUSAL_LM',
 		base_model_name_or_path: job.baseModel,
 		revision: null,
 		r: mode.rank,
@@ -102,7 +120,7 @@ export function peftConfig(job: Pick<JobInfo, 'baseModel' | 'mode'>): Record<str
 		fan_in_fan_out: false,
 		inference_mode: true,
 		init_lora_weights: true,
-		modules_to_save: null,
+		modules_to_save: reward ? ['score'] : null,
 		use_rslora: false,
 		use_dora: false
 	};
@@ -169,7 +187,20 @@ export function managerPeftSource(manager: TrainingManager): PeftSource {
 }
 
 const cache = new Map<string, PeftExport>();
+/** Exports kept in memory: at most this many, of at most CACHE_BYTES together (oldest dropped first). */
 const CACHE_SIZE = 8;
+const CACHE_BYTES = 64 * 1024 * 1024;
+
+function exportBytes(e: PeftExport): number {
+	return PEFT_FILES.reduce((n, f) => n + e.files[f].byteLength, 0);
+}
+
+/** The cache's entries and bytes (tests). */
+export function peftCacheUsage(): { entries: number; bytes: number } {
+	let bytes = 0;
+	for (const e of cache.values()) bytes += exportBytes(e);
+	return { entries: cache.size, bytes };
+}
 
 /** Forget built exports (tests). */
 export function clearPeftCache(): void {
@@ -183,7 +214,7 @@ export function clearPeftCache(): void {
  */
 export async function buildPeftExport(src: PeftSource, jobId: string, version?: number): Promise<PeftExport> {
 	const job = await src.get(jobId);
-	const mode = loraMode(job);
+	loraMode(job); // a full-training job has no adapter: refused before anything is read
 	const v = version ?? job.version;
 	if (v > job.version) fail('training_version_not_found', `job ${jobId} has versions 0 to ${job.version}, not ${v}`);
 	const key = `${jobId}|${v}`;
@@ -191,21 +222,38 @@ export async function buildPeftExport(src: PeftSource, jobId: string, version?: 
 	if (hit) return hit;
 	const dims = await src.dims(job.baseModel);
 	if (!dims) fail('training_model_unsupported', `${job.baseModel} is not a Llama-family model, so its adapters have no PEFT form`);
-	const layout = peftLayout(dims, mode);
-	const params = await src.parameters(jobId, v);
+	const files = peftFiles(dims, job, await src.parameters(jobId, v), `version ${v}`);
+	const info = PEFT_FILES.map((path) => ({ path, size: files[path].byteLength, sha256: createHash('sha256').update(files[path]).digest('hex') }));
+	const out: PeftExport = { jobId, version: v, baseModel: job.baseModel, files, info };
+	if (exportBytes(out) <= CACHE_BYTES) {
+		cache.set(key, out);
+		let bytes = peftCacheUsage().bytes;
+		while (cache.size > CACHE_SIZE || bytes > CACHE_BYTES) {
+			const oldest = cache.keys().next().value!;
+			bytes -= exportBytes(cache.get(oldest)!);
+			cache.delete(oldest);
+		}
+	}
+	return out;
+}
+
+/**
+ * The two files of a LoRA job's parameter vector `params` (the trainer's order; a reward job's
+ * ends with its head). `what` names the vector in errors.
+ * @throws DomainError training_model_unsupported when the vector's length does not fit the layout
+ */
+export function peftFiles(dims: LoraDims, job: Pick<JobInfo, 'baseModel' | 'mode' | 'objective'>, params: Float32Array, what = 'the vector'): Record<PeftFile, Uint8Array> {
+	const mode = loraMode(job);
+	const layout = peftLayout(dims, mode, job.objective);
 	const expected = layout.reduce((n, t) => n + t.size, 0);
 	if (params.length !== expected) {
-		fail('training_model_unsupported', `version ${v} holds ${params.length} values, but LoRA rank ${mode.rank} on ${mode.targets.join(', ')} of ${job.baseModel} has ${expected} (a reward head, or another model?)`);
+		const head = job.objective === 'reward' ? ` plus a reward head of ${dims.hiddenSize}` : '';
+		fail('training_model_unsupported', `${what} holds ${params.length} values, but LoRA rank ${mode.rank} on ${mode.targets.join(', ')} of ${job.baseModel}${head} has ${expected} (a vector of another model or objective?)`);
 	}
 	const bytes = new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
 	const safetensors = writeSafetensors(layout.map((t) => ({ name: t.name, dtype: 'F32' as const, shape: t.shape, data: bytes.subarray(t.offset * 4, (t.offset + t.size) * 4) })));
 	const config = new TextEncoder().encode(JSON.stringify(peftConfig(job), null, 2) + '\n');
-	const files: Record<PeftFile, Uint8Array> = { 'adapter_model.safetensors': safetensors, 'adapter_config.json': config };
-	const info = PEFT_FILES.map((path) => ({ path, size: files[path].byteLength, sha256: createHash('sha256').update(files[path]).digest('hex') }));
-	const out: PeftExport = { jobId, version: v, baseModel: job.baseModel, files, info };
-	cache.set(key, out);
-	while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
-	return out;
+	return { 'adapter_model.safetensors': safetensors, 'adapter_config.json': config };
 }
 
 /** A version a job offers as an adapter. */
@@ -216,12 +264,15 @@ export interface AdapterVersion {
 	closedDate: string | null;
 }
 
-/** The exportable versions of a job: every trained version (1 … newest) of a LoRA job, newest first. */
+/**
+ * The exportable versions of a job: every trained version (1 … newest) of a LoRA job (SFT and DPO
+ * as CAUSAL_LM adapters, reward as SEQ_CLS), newest first. `reason` says why not, as a code the
+ * page words: 'not_lora' (full training has no adapter); 'reward_head' is no longer returned
+ * (reward jobs export since the SEQ_CLS form) and stays in the type while the page still words it.
+ */
 export async function adapterVersions(manager: TrainingManager, jobId: string): Promise<{ exportable: boolean; reason: 'not_lora' | 'reward_head' | null; versions: AdapterVersion[] }> {
 	const job = await manager.get(jobId);
-	// Why not, as a code the page words: full training has no adapter; a reward model's score head has no PEFT LoRA form.
 	if (job.mode.kind !== 'lora') return { exportable: false, reason: 'not_lora', versions: [] };
-	if (job.objective === 'reward') return { exportable: false, reason: 'reward_head', versions: [] };
 	const rounds = await manager.metrics(jobId);
 	const versions: AdapterVersion[] = [];
 	for (let v = job.version; v >= 1; v--) {
@@ -236,6 +287,8 @@ export interface FinishedAdapter {
 	jobId: string;
 	name: string;
 	baseModel: string;
+	/** 'reward': a SEQ_CLS adapter with a score head (a reward model); 'sft' / 'dpo': a chat adapter. */
+	objective: TrainingObjective;
 	version: number;
 	rank: number;
 	alpha: number;
@@ -243,16 +296,19 @@ export interface FinishedAdapter {
 	files: PeftFileInfo[];
 }
 
-/** Finished LoRA (SFT / DPO) jobs with a trained version, newest first, optionally for one base model. */
+/**
+ * Finished LoRA jobs with a trained version, newest first, optionally for one base model: chat
+ * adapters (objective 'sft' / 'dpo') and reward models ('reward', SEQ_CLS with a score head).
+ */
 export async function finishedAdapters(manager: TrainingManager, baseModel?: string, limit = 20): Promise<FinishedAdapter[]> {
-	const jobs = (await manager.list()).filter((j) => j.state === 'finished' && j.mode.kind === 'lora' && j.objective !== 'reward' && j.version >= 1 && (!baseModel || j.baseModel === baseModel));
+	const jobs = (await manager.list()).filter((j) => j.state === 'finished' && j.mode.kind === 'lora' && j.version >= 1 && (!baseModel || j.baseModel === baseModel));
 	const out: FinishedAdapter[] = [];
 	const src = managerPeftSource(manager);
 	for (const j of jobs.slice(0, limit)) {
 		const mode = j.mode as LoraMode;
 		try {
 			const e = await buildPeftExport(src, j.id);
-			out.push({ jobId: j.id, name: j.name, baseModel: j.baseModel, version: e.version, rank: mode.rank, alpha: mode.alpha, targets: [...mode.targets], files: e.info });
+			out.push({ jobId: j.id, name: j.name, baseModel: j.baseModel, objective: j.objective, version: e.version, rank: mode.rank, alpha: mode.alpha, targets: [...mode.targets], files: e.info });
 		} catch (error) {
 			if (!(error instanceof DomainError)) throw error;
 			// A job whose model is gone or whose vector is not a plain adapter: not offered.

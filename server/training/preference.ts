@@ -4,7 +4,8 @@
  * and tokenized message by message (`renderThread`, as SFT threads are), the mask on the reply
  * only (its content and the `<|im_end|>` that closes it). A side longer than the window is cut
  * by objective:
- * - **reward**: the window ends where the sequence ends (older tokens are dropped). The reward
+ * - **reward**: the window ends where the sequence ends (older tokens are dropped:
+ *   kernels/models/reward.ts `rewardSequence`, which scoring calls too). The reward
  *   model scores a side by the final hidden state of its last token, so that token must be the
  *   end of the reply, as in a reward model's training on whole sequences; what a window still
  *   shows of the prompt is part of what is scored.
@@ -12,6 +13,7 @@
  *   quarter of the window of context before it; DPO sums the log-probs of the masked tokens. Pure and platform-neutral, like ../tokenize.ts: the
  * server (token counts, held-out pairs) and the workers tokenize alike.
  */
+import { rewardSequence } from '../../kernels/models/reward.js';
 import type { ModelTokenizer } from '../../kernels/models/tokenizer.js';
 import { renderThread } from '../../kernels/train/corpus/oasst.js';
 import type { PreferenceBatch } from '../../kernels/train/train-batch.js';
@@ -26,10 +28,15 @@ export interface TokenizedPair {
 
 function side(tok: ModelTokenizer, example: PreferenceExample, reply: string, maxTokens: number): TokenizedExample {
 	const messages = [...example.prefix, { role: 'assistant' as const, content: reply }];
-	const rendered = renderThread(tok, { messages, target: messages.map((_, i) => i === messages.length - 1) });
-	const start = example.kind === 'reward' ? Math.max(0, rendered.tokens.length - maxTokens) : windowStart(rendered.lossMask, maxTokens);
-	const end = Math.min(rendered.tokens.length, start + maxTokens);
-	const out = { tokens: rendered.tokens.slice(start, end), lossMask: rendered.lossMask.slice(start, end) };
+	let out: TokenizedExample;
+	// A reward side is what the reward model scores at inference: one function renders both.
+	if (example.kind === 'reward') out = rewardSequence(tok, messages, maxTokens);
+	else {
+		const rendered = renderThread(tok, { messages, target: messages.map((_, i) => i === messages.length - 1) });
+		const start = windowStart(rendered.lossMask, maxTokens);
+		const end = Math.min(rendered.tokens.length, start + maxTokens);
+		out = { tokens: rendered.tokens.slice(start, end), lossMask: rendered.lossMask.slice(start, end) };
+	}
 	if (out.tokens.length < 2 || targetCount(out.lossMask) === 0) throw new TokenizeError(`pair ${example.id} has a reply with no token left to score`);
 	return out;
 }
