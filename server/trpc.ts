@@ -11,19 +11,22 @@ import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { ZodError, z } from 'zod';
 import type { Context } from './context.js';
 import { DomainError, type ErrorKind } from './errors.js';
+import { inputIssues } from './issues.js';
 import type { SessionUser } from './users/sessions.js';
 import type { Role } from './users/users.table.js';
 
 export const CSRF_HEADER = 'x-oasis-csrf';
 
 const t = initTRPC.context<Context>().create({
-	errorFormatter({ shape, error }) {
+	errorFormatter({ shape, error, input }) {
 		return {
 			...shape,
 			data: {
 				...shape.data,
 				// A client shows these next to the fields that need fixing.
 				zodError: error.cause instanceof ZodError ? z.flattenError(error.cause) : null,
+				// The same failures as codes and limits, for clients to word in their own language.
+				issues: error.cause instanceof ZodError && error.code === 'BAD_REQUEST' ? inputIssues(error.cause, input) : null,
 				rule: error.cause && 'rule' in error.cause ? String((error.cause as { rule: unknown }).rule) : null
 			}
 		};

@@ -34,3 +34,22 @@ export async function devLogin(page: Page, name: string) {
 	await page.getByRole('button', { name: 'Sign in as this name' }).click();
 	await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
 }
+
+/**
+ * oasst tree lines (JSONL) for `exchange.import`: one tree per [prompt, reply] topic, the prompt and
+ * one accepted assistant reply, ready for export, ids `<idPrefix>-00`, `<idPrefix>-01`, … (the reply
+ * `…-a`). A spec picks a language no other spec uses, so task queues and snapshots stay its own.
+ */
+export function oasstTreeLines(lang: string, idPrefix: string, topics: readonly (readonly [string, string])[]): string {
+	return topics
+		.map(([prompt, reply], i) => {
+			const id = `${idPrefix}-${String(i).padStart(2, '0')}`;
+			const message = { lang, review_count: 3, review_result: true, deleted: false, synthetic: false };
+			return JSON.stringify({
+				message_tree_id: id,
+				tree_state: 'ready_for_export',
+				prompt: { ...message, message_id: id, text: prompt, role: 'prompter', replies: [{ ...message, message_id: `${id}-a`, parent_id: id, text: reply, role: 'assistant', rank: 0, replies: [] }] }
+			});
+		})
+		.join('\n');
+}

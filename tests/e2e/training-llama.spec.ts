@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { trpc } from './helpers';
+import { oasstTreeLines, trpc } from './helpers';
 
 // The browser worker trains the bundled Llama-family model: a moderator creates an SFT LoRA job on
 // `oasis-tiny` through the API, a volunteer's browser (Chromium, WebGPU on SwiftShader, f32) fetches
@@ -7,7 +7,7 @@ import { trpc } from './helpers';
 // the server (which tokenizes alike and measures the held-out loss on its own GPU context) accepts
 // it. Its trees are Danish ('da'), so other specs' task queues and snapshots are untouched.
 
-const TOPICS = [
+const TOPICS: [string, string][] = [
 	['Hvordan bager jeg rugbrød?', 'Lav en surdej, bland den med rugmel, kerner og vand, og bag brødet langsomt ved lav varme.'],
 	['Hvad er Danmarks hovedstad?', 'København er hovedstaden, og den ligger på Sjælland og Amager.'],
 	['Hvordan lærer jeg at cykle?', 'Start på en rolig sti, sænk sadlen, og øv balancen med korte stræk uden pedaler.'],
@@ -23,17 +23,7 @@ const TOPICS = [
 ];
 
 /** Twelve oasst tree lines (prompt + accepted assistant reply). */
-function treeLines(): string {
-	return TOPICS.map(([prompt, reply], i) => {
-		const id = `da-llama-${String(i).padStart(2, '0')}`;
-		const message = { lang: 'da', review_count: 3, review_result: true, deleted: false, synthetic: false };
-		return JSON.stringify({
-			message_tree_id: id,
-			tree_state: 'ready_for_export',
-			prompt: { ...message, message_id: id, text: prompt, role: 'prompter', replies: [{ ...message, message_id: `${id}-a`, parent_id: id, text: reply, role: 'assistant', rank: 0, replies: [] }] }
-		});
-	}).join('\n');
-}
+const treeLines = () => oasstTreeLines('da', 'da-llama', TOPICS);
 
 interface JobFigures {
 	job: { state: string; error: string | null; initialValidationLoss: number | null; parameterCount: number };

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { expectNoSeriousA11yViolations, trpc } from './helpers';
+import { expectNoSeriousA11yViolations, oasstTreeLines, trpc } from './helpers';
 
 // Distributed training through the web app: a moderator creates a job from the UI, a volunteer's
 // browser trains a unit in its Web Worker and the server accepts it, the job page charts the loss.
@@ -7,7 +7,7 @@ import { expectNoSeriousA11yViolations, trpc } from './helpers';
 // yet), trained on the CPU inside the worker. Its trees are Dutch ('nl'), so other specs' task
 // queues are untouched.
 
-const TOPICS = [
+const TOPICS: [string, string][] = [
 	['Hoe bak ik een brood zonder gist?', 'Gebruik zuurdesem: meel en water, een paar dagen gevoed, en bak het deeg op hoge temperatuur.'],
 	['Wat is de hoofdstad van Nederland?', 'Amsterdam is de hoofdstad, maar de regering zit in Den Haag.'],
 	['Hoe leer ik fietsen als volwassene?', 'Begin op een rustig pad, laat de trappers eerst weg en oefen het evenwicht met korte stukjes.'],
@@ -23,17 +23,7 @@ const TOPICS = [
 ];
 
 /** Twelve oasst tree lines (prompt + accepted assistant reply). With these ids, the job's 20 % split holds out 2 trees. */
-function treeLines(): string {
-	return TOPICS.map(([prompt, reply], i) => {
-		const id = `nl-train-${String(i).padStart(2, '0')}`;
-		const message = { lang: 'nl', review_count: 3, review_result: true, deleted: false, synthetic: false };
-		return JSON.stringify({
-			message_tree_id: id,
-			tree_state: 'ready_for_export',
-			prompt: { ...message, message_id: id, text: prompt, role: 'prompter', replies: [{ ...message, message_id: `${id}-a`, parent_id: id, text: reply, role: 'assistant', rank: 0, replies: [] }] }
-		});
-	}).join('\n');
-}
+const treeLines = () => oasstTreeLines('nl', 'nl-train', TOPICS);
 
 test('a moderator creates a training job; a volunteer’s browser trains a unit the server accepts; the loss is charted', async ({ browser }) => {
 	test.setTimeout(90_000);
@@ -127,6 +117,9 @@ test('a moderator creates a training job; a volunteer’s browser trains a unit 
 	await expect(page.getByTestId('accepted')).toHaveText('2', { timeout: 45_000 });
 	await expect(page.getByTestId('rejected')).toHaveText('0');
 	await expect(page.getByTestId('unit-row').first()).toContainText('Accepted');
+	// Pairwise accuracy is a column of reward and DPO units only.
+	await expect(page.getByRole('columnheader', { name: 'Training loss' })).toBeVisible();
+	await expect(page.getByRole('columnheader', { name: 'Pairwise accuracy' })).toHaveCount(0);
 	await expect(page.getByTestId('train-phase')).toContainText('The job has finished.');
 	await expect(startButton).toBeVisible();
 

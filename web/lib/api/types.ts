@@ -27,18 +27,6 @@ export const TASK_KINDS = [
 
 export type TaskKind = (typeof TASK_KINDS)[number];
 
-export const TASK_TITLES: Record<TaskKind, string> = {
-	random: 'Any task',
-	initial_prompt: 'Write an initial prompt',
-	prompter_reply: 'Reply as the prompter',
-	assistant_reply: 'Reply as the assistant',
-	rank_prompter_replies: 'Rank prompter replies',
-	rank_assistant_replies: 'Rank assistant replies',
-	label_initial_prompt: 'Label an initial prompt',
-	label_prompter_reply: 'Label a prompter reply',
-	label_assistant_reply: 'Label an assistant reply'
-};
-
 export function isTaskKind(value: string): value is TaskKind {
 	return (TASK_KINDS as readonly string[]).includes(value);
 }

@@ -42,6 +42,8 @@ export interface UnitResult {
 	/** Null when the clock could not time it (a unit faster than its resolution). */
 	tokensPerSecond: number | null;
 	trainLoss: number;
+	/** Reward and DPO jobs: the share of training pairs the worker ranked right (null for SFT). */
+	trainAccuracy: number | null;
 	/** Encoded update bytes sent. */
 	bytes: number;
 }
@@ -178,6 +180,7 @@ export class TrainingContributor {
 					tokens: event.tokens,
 					tokensPerSecond: event.seconds > 0 ? event.tokens / event.seconds : null,
 					trainLoss: event.trainLoss,
+					trainAccuracy: event.trainAccuracy ?? null,
 					bytes: event.bytes
 				});
 				break;

@@ -39,6 +39,11 @@ export function loss(value: number | null | undefined): string {
 	return value === null || value === undefined ? '—' : formatNumber(value, { minimumFractionDigits: 4, maximumFractionDigits: 4, useGrouping: false });
 }
 
+/** A share as a percentage ("87.5%", German "87,5 %"); a dash when there is none. */
+export function percent(value: number | null | undefined): string {
+	return value === null || value === undefined ? '—' : formatNumber(value, { style: 'percent', maximumFractionDigits: 1 });
+}
+
 export function count(value: number): string {
 	return formatNumber(value);
 }

@@ -251,7 +251,9 @@ export const t = defineMessages(
 			'This job trains {id}, which needs WebGPU, and this browser offers none to the training worker. Use a browser with WebGPU (Chrome or Edge 113 or later), or run the headless worker: npx oasis worker.',
 		fatalNoDevice: 'This job trains {id}, which needs WebGPU, and no WebGPU device could be opened ({error}). Try another browser, or run the headless worker: npx oasis worker.',
 		fatalFiles: 'The files of {id} could not be read from this site ({error}). Check your connection and start again.',
-		fatalUntrainable: 'This job trains {model}, which the browser worker cannot train (it trains {models}). Pick another job, or run the headless worker: npx oasis worker.'
+		fatalUntrainable: 'This job trains {model}, which the browser worker cannot train (it trains {models}). Pick another job, or run the headless worker: npx oasis worker.',
+		colTrainAccuracy: 'Pairwise accuracy',
+		accuracyHint: 'Pairwise accuracy: the share of training pairs (a preferred and a rejected reply) that the model ranked right while your device trained it.'
 	},
 	{
 		de: {
@@ -497,7 +499,9 @@ export const t = defineMessages(
 				'Dieser Job trainiert {id}, das WebGPU braucht, und dieser Browser bietet dem Trainings-Worker keins. Nimm einen Browser mit WebGPU (Chrome oder Edge ab Version 113) oder starte den Worker ohne Browser: npx oasis worker.',
 			fatalNoDevice: 'Dieser Job trainiert {id}, das WebGPU braucht, und es ließ sich kein WebGPU-Gerät öffnen ({error}). Versuch es mit einem anderen Browser oder starte den Worker ohne Browser: npx oasis worker.',
 			fatalFiles: 'Die Dateien von {id} ließen sich nicht von dieser Website lesen ({error}). Prüf deine Verbindung und starte neu.',
-			fatalUntrainable: 'Dieser Job trainiert {model}, das der Browser-Worker nicht trainieren kann (er trainiert {models}). Wähl einen anderen Job oder starte den Worker ohne Browser: npx oasis worker.'
+			fatalUntrainable: 'Dieser Job trainiert {model}, das der Browser-Worker nicht trainieren kann (er trainiert {models}). Wähl einen anderen Job oder starte den Worker ohne Browser: npx oasis worker.',
+			colTrainAccuracy: 'Paar-Genauigkeit',
+			accuracyHint: 'Paar-Genauigkeit: der Anteil der Trainingspaare (eine bevorzugte und eine abgelehnte Antwort), die das Modell richtig geordnet hat, während dein Gerät es trainiert hat.'
 		}
 	}
 );
