@@ -21,6 +21,30 @@ export interface Chat {
 	updatedAt: number;
 	/** Branches of this chat shared with the community (share.ts), oldest first. */
 	shares?: ChatShare[];
+	/** Best-of-n: replies generated per prompt (1–4; absent = 1), scored by `rewardModel`. */
+	bestOfN?: number;
+	/** The reward model that picks the best of n replies (a reward job's adapter on this device). */
+	rewardModel?: RewardModelRef;
+}
+
+/** A reward job's adapter as the chat names it (adapters.ts stores it under `adapterModelId`). */
+export interface RewardModelRef {
+	baseModel: string;
+	jobId: string;
+	version: number;
+	/** The job's name, for people. */
+	name: string;
+}
+
+/** A reply's score from a reward model, one of `of` candidates to the same prompt. */
+export interface ReplyReward {
+	value: number;
+	/** How many candidates were generated and scored together. */
+	of: number;
+	/** The highest-scoring candidate of its batch (the one shown). */
+	best: boolean;
+	/** The reward model's adapter id (adapters.ts `adapterModelId`). */
+	model: string;
 }
 
 /** One branch of a chat submitted to the server as a new conversation tree. */
@@ -55,6 +79,8 @@ export interface ChatMessage {
 	rating?: Rating;
 	/** How fast the last generation into this reply ran (as seen by the page). */
 	timing?: ReplyTiming;
+	/** Best-of-n: the reward model's score of this reply (not indexed, so no schema version). */
+	reward?: ReplyReward;
 	createdAt: number;
 }
 
@@ -140,7 +166,7 @@ export async function addMessage(db: ChatDb, m: Pick<ChatMessage, 'chatId' | 'pa
 	return message;
 }
 
-export async function updateMessage(db: ChatDb, id: string, changes: Partial<Pick<ChatMessage, 'content' | 'state' | 'error' | 'timing'>>): Promise<void> {
+export async function updateMessage(db: ChatDb, id: string, changes: Partial<Pick<ChatMessage, 'content' | 'state' | 'error' | 'timing' | 'reward'>>): Promise<void> {
 	await db.messages.update(id, changes);
 }
 

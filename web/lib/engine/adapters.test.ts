@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { adapterEntry, adapterModelId, isAdapterEntry, storedAdapters } from './adapters';
+import { adapterEntry, adapterModelId, isAdapterEntry, isRewardEntry, storedAdapters } from './adapters';
 import { findModel, modelEntrySchema } from './catalogue';
 import { downloadModel } from './download/manager';
 import { storedModel } from './download/source';
@@ -40,6 +40,15 @@ describe('LoRA adapters as catalogue entries', () => {
 		});
 		expect(isAdapterEntry(e)).toBe(true);
 		expect(isAdapterEntry(base)).toBe(false);
+	});
+
+	it('a reward job’s offer keeps its objective through the entry schema (the chat tells reward models from chat adapters)', () => {
+		const reward = adapterEntry(base, { ...offer, objective: 'reward' });
+		expect(modelEntrySchema.parse(reward).adapter).toMatchObject({ objective: 'reward' });
+		expect(isRewardEntry(reward)).toBe(true);
+		expect(isRewardEntry(adapterEntry(base, { ...offer, objective: 'sft' }))).toBe(false);
+		expect(isRewardEntry(adapterEntry(base, offer))).toBe(false);
+		expect(isRewardEntry(base)).toBe(false);
 	});
 
 	it('a downloaded adapter is listed from the store (with its base), an unfinished one is not', async () => {

@@ -16,6 +16,8 @@ export interface AdapterOffer {
 	name: string;
 	baseModel: string;
 	version: number;
+	/** 'reward': a reward model (SEQ_CLS adapter with a score head) for best-of-n, no chat adapter. */
+	objective?: 'sft' | 'dpo' | 'reward';
 	files: { path: string; size: number; sha256: string }[];
 }
 
@@ -42,7 +44,7 @@ export function adapterEntry(base: ModelEntry, offer: AdapterOffer): AdapterEntr
 		requires: base.requires,
 		url: `/api/training/jobs/${offer.jobId}/adapter/v${offer.version}/`,
 		files: offer.files,
-		adapter: { baseModel: base.id, jobId: offer.jobId, jobName: offer.name, version: offer.version }
+		adapter: { baseModel: base.id, jobId: offer.jobId, jobName: offer.name, version: offer.version, ...(offer.objective ? { objective: offer.objective } : {}) }
 	};
 }
 
@@ -59,4 +61,9 @@ export async function storedAdapters(store: ModelStore): Promise<AdapterEntry[]>
 		if (m?.complete && isAdapterEntry(entry)) out.push(entry);
 	}
 	return out;
+}
+
+/** A reward job's adapter (a reward model that scores replies), not a chat adapter. */
+export function isRewardEntry(e: ModelEntry | undefined | null): e is AdapterEntry {
+	return e?.adapter?.objective === 'reward';
 }

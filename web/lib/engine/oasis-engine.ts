@@ -4,14 +4,16 @@
  */
 import { requestGpuContext, type GpuContext } from '../../../kernels/gpu/context';
 import { LlamaModel, openModel, type ModelFiles } from '../../../kernels/models/index';
+import { REWARD_MAX_TOKENS, rewardInput } from '../../../kernels/models/reward';
+import { adapterModelId } from './adapters';
 import { AsyncQueue } from './async-queue';
 import type { ModelEntry } from './catalogue';
-import { EngineError, toEngineError } from './errors';
+import { EngineError, engineError, toEngineError } from './errors';
 import { cachedModelSource } from './model-source';
 import { storedModel } from './download/source';
 import { OASIS_MODELS } from './models';
 import { makeChunk } from './protocol';
-import type { ChatCompletionChunk, ChatCompletionMessage, ChatCompletionRequest, Engine, EngineInfo, ProgressCallback, RequestOptions } from './types';
+import type { ChatCompletionChunk, ChatCompletionMessage, ChatCompletionRequest, Engine, EngineInfo, ProgressCallback, RequestOptions, ScoreRequest, Scorer } from './types';
 
 interface Loaded {
 	id: string;
@@ -34,10 +36,14 @@ async function baseModelOf(id: string): Promise<{ entry: { url: string }; stored
 	return { entry, stored };
 }
 
-export class OasisEngine implements Engine {
+export class OasisEngine implements Engine, Scorer {
 	private ctx: GpuContext | null = null;
 	private ctxLost = false;
 	private loaded: Loaded | null = null;
+	/** The reward model (a second LlamaModel with a SEQ_CLS adapter), kept between score calls. */
+	private reward: Loaded | null = null;
+	/** Serializes score calls: one reward model loads and scores at a time. */
+	private scoring: Promise<unknown> = Promise.resolve();
 	private generating = false;
 
 	constructor(private readonly options: OasisEngineOptions) {}
@@ -51,6 +57,7 @@ export class OasisEngine implements Engine {
 			if (this.ctx === ctx && info.reason !== 'destroyed') {
 				this.ctxLost = true;
 				this.loaded = null;
+				this.reward = null;
 			}
 		});
 		return ctx;
@@ -93,6 +100,54 @@ export class OasisEngine implements Engine {
 		const l = this.loaded;
 		this.loaded = null;
 		if (l && !this.ctxLost) l.model.destroy();
+	}
+
+	/**
+	 * One reward per conversation from the reward job's adapter over its base model, both read from
+	 * this device (the adapter from the model store, the base model bundled or downloaded). The
+	 * reward model is loaded once and kept while later requests name the same adapter.
+	 */
+	score(request: ScoreRequest, options: RequestOptions = {}): Promise<number[]> {
+		const run = async () => {
+			try {
+				const model = await this.rewardModel(request);
+				const window = Math.min(model.model.maxSeq, REWARD_MAX_TOKENS);
+				const out: number[] = [];
+				for (const conversation of request.conversations) {
+					if (options.signal?.aborted) throw engineError('bad-request', 'errScoreStopped');
+					out.push(await model.model.score(rewardInput(model.files.tokenizer!, conversation, window)));
+				}
+				return out;
+			} catch (e) {
+				throw toEngineError(e);
+			}
+		};
+		const p = this.scoring.then(run, run);
+		this.scoring = p.catch(() => undefined);
+		return p;
+	}
+
+	private async rewardModel(request: ScoreRequest): Promise<Loaded> {
+		const id = adapterModelId(request.baseModel, request.jobId, request.version);
+		if (this.reward?.id === id && !this.ctxLost) return this.reward;
+		const previous = this.reward;
+		this.reward = null;
+		if (previous && !this.ctxLost) previous.model.destroy();
+		const stored = await storedModel(id).catch(() => null);
+		const lora = (stored?.manifest.entry as Pick<ModelEntry, 'adapter'> | undefined)?.adapter;
+		if (!stored || !lora) throw engineError('model-load', 'errNotDownloaded', { name: `reward model ${id}` });
+		const base = await baseModelOf(lora.baseModel);
+		const ctx = await this.context();
+		const files = await openModel(base.stored?.source ?? cachedModelSource(base.entry.url), null, { adapter: stored.source });
+		if (!files.tokenizer) throw engineError('model-load', 'errNoTokenizer', { name: lora.baseModel });
+		const maxSeq = (base.entry as Partial<Pick<ModelEntry, 'maxSeq'>>).maxSeq;
+		const model = await LlamaModel.load(ctx, files, { quant: 'none', maxSeq });
+		if (!model.canScore) {
+			model.destroy();
+			throw engineError('bad-request', 'errNotReward', { name: stored.manifest.entry.name });
+		}
+		this.reward = { id, files, model };
+		return this.reward;
 	}
 
 	/** The prompt ids: the chat template, or for a trailing assistant message its continuation. */

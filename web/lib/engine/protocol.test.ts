@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AsyncQueue } from './async-queue';
 import { EngineError, deserializeError, serializeError, toEngineError } from './errors';
-import { isWorkerRequest, makeChunk, type MessageEndpoint } from './protocol';
-import { collect, type ChatCompletionChunk, type ChatCompletionRequest, type Engine, type ProgressCallback, type RequestOptions } from './types';
+import { isWorkerRequest, makeChunk, parseScoreRequest, type MessageEndpoint } from './protocol';
+import { collect, type ChatCompletionChunk, type ChatCompletionRequest, type Engine, type ProgressCallback, type RequestOptions, type ScoreRequest, type Scorer } from './types';
 import { WorkerEngine } from './worker-client';
 import { serveEngine } from './worker-host';
 
@@ -47,7 +47,7 @@ afterEach(() => {
 	ports = [];
 });
 
-function connect(engine: Engine) {
+function connect(engine: Engine & Partial<Scorer>) {
 	const ch = new MessageChannel();
 	ports.push(ch.port1, ch.port2);
 	serveEngine(ch.port2 as unknown as MessageEndpoint, engine);
@@ -102,6 +102,74 @@ describe('worker protocol', () => {
 		expect(isWorkerRequest({ kind: 'chat', id: '1', request: req('x') })).toBe(true);
 		expect(isWorkerRequest({ kind: 'nope', id: '1' })).toBe(false);
 		expect(isWorkerRequest({ kind: 'load' })).toBe(false);
+	});
+});
+
+/** A scorer with no GPU: a reply's reward is its length; slow, so a test can stop it between conversations. */
+class LengthScorer extends FakeEngine implements Scorer {
+	requests: ScoreRequest[] = [];
+	async score(request: ScoreRequest, options: RequestOptions = {}) {
+		this.requests.push(request);
+		const out: number[] = [];
+		for (const c of request.conversations) {
+			if (options.signal?.aborted) throw new EngineError('bad-request', 'Scoring was stopped.');
+			out.push(c.at(-1)!.content.length);
+			await new Promise((r) => setTimeout(r, 20));
+		}
+		return out;
+	}
+}
+
+const scoreReq = (...replies: string[]): ScoreRequest => ({
+	baseModel: 'oasis-tiny',
+	jobId: 'job-1',
+	version: 1,
+	conversations: replies.map((r) => [
+		{ role: 'user', content: 'hi' },
+		{ role: 'assistant', content: r }
+	])
+});
+
+describe('score over the worker protocol', () => {
+	it('returns one reward per conversation, in order', async () => {
+		const scorer = new LengthScorer();
+		const client = connect(scorer);
+		expect(await client.score(scoreReq('ab', 'abcd', 'a'))).toEqual([2, 4, 1]);
+		expect(scorer.requests[0]!.conversations).toHaveLength(3);
+	});
+
+	it('refuses malformed requests in words before the engine sees them', async () => {
+		const scorer = new LengthScorer();
+		const client = connect(scorer);
+		const noReply = { ...scoreReq('x'), conversations: [[{ role: 'user' as const, content: 'hi' }]] };
+		const err = await client.score(noReply).catch((e) => e);
+		expect(err).toMatchObject({ name: 'EngineError', code: 'bad-request' });
+		expect(err.message).toContain('must end in the assistant reply');
+		await expect(client.score({ ...scoreReq('x'), version: 0 })).rejects.toThrow(/version starts at 1/);
+		await expect(client.score({ ...scoreReq(), conversations: [] })).rejects.toThrow(/at least one conversation/);
+		expect(scorer.requests).toHaveLength(0);
+	});
+
+	it('says so when the engine cannot score', async () => {
+		const client = connect(new FakeEngine());
+		await expect(client.score(scoreReq('x'))).rejects.toThrow(/cannot score replies/);
+	});
+
+	it('stops between conversations when aborted', async () => {
+		const client = connect(new LengthScorer());
+		const ctl = new AbortController();
+		const p = client.score(scoreReq('a', 'b', 'c', 'd', 'e', 'f'), { signal: ctl.signal });
+		setTimeout(() => ctl.abort(), 30);
+		await expect(p).rejects.toThrow(/stopped/);
+	});
+
+	it('validates the request shape (parseScoreRequest)', () => {
+		expect(parseScoreRequest(scoreReq('x'))).toMatchObject({ ok: true });
+		const bad = parseScoreRequest({ ...scoreReq('x'), baseModel: '../etc' });
+		expect(bad).toMatchObject({ ok: false });
+		expect(!bad.ok && bad.error).toMatch(/baseModel/);
+		expect(parseScoreRequest({ ...scoreReq(...Array(17).fill('x')) })).toMatchObject({ ok: false });
+		expect(isWorkerRequest({ kind: 'score', id: '1', request: scoreReq('x') })).toBe(true);
 	});
 });
 

@@ -5,8 +5,8 @@
  * import lazily), and switching backend unloads the previous one so only one model holds memory.
  */
 import { findModel, type EngineKind, type ModelEntry } from './catalogue';
-import { EngineError, toEngineError } from './errors';
-import type { ChatCompletionChunk, ChatCompletionRequest, Engine, EngineInfo, ProgressCallback, RequestOptions } from './types';
+import { EngineError, engineError, toEngineError } from './errors';
+import type { ChatCompletionChunk, ChatCompletionRequest, Engine, EngineInfo, ProgressCallback, RequestOptions, ScoreRequest, Scorer } from './types';
 
 export type EngineFactories = { [K in EngineKind]?: () => Engine | Promise<Engine> };
 
@@ -18,7 +18,7 @@ export interface RouterEngineOptions {
 
 const NAMES: Record<EngineKind, string> = { oasis: 'Oasis kernels', transformers: 'Transformers.js', webllm: 'WebLLM' };
 
-export class RouterEngine implements Engine {
+export class RouterEngine implements Engine, Scorer {
 	private readonly engines = new Map<EngineKind, Promise<Engine>>();
 	private active: Engine | null = null;
 	/** Serializes loads: a second load waits for the first, so two backends never load at once. */
@@ -68,6 +68,16 @@ export class RouterEngine implements Engine {
 		const a = this.active;
 		this.active = null;
 		await a?.unload();
+	}
+
+	/**
+	 * Scoring always runs in our own engine (a reward model is a SEQ_CLS adapter over an `oasis`
+	 * model), whichever backend generates: the `oasis` backend is created for it if need be.
+	 */
+	async score(request: ScoreRequest, options?: RequestOptions): Promise<number[]> {
+		const engine = (await this.backend('oasis')) as Engine & Partial<Scorer>;
+		if (!engine.score) throw engineError('bad-request', 'errCannotScore');
+		return engine.score(request, options);
 	}
 
 	readonly chat = {

@@ -72,6 +72,24 @@ export interface Engine {
 	};
 }
 
+/**
+ * A scoring request: one reward per conversation from a reward model — the SEQ_CLS adapter of
+ * reward job `jobId` (version `version`, stored on the device like a chat adapter, adapters.ts)
+ * over our engine's `baseModel`. Each conversation ends in the assistant reply to score.
+ */
+export interface ScoreRequest {
+	baseModel: string;
+	jobId: string;
+	version: number;
+	conversations: ChatCompletionMessage[][];
+}
+
+/** An engine that scores replies with a reward model (our own engine; the router and the worker client forward it). */
+export interface Scorer {
+	/** One reward per conversation, in order; the signal stops before the next conversation. */
+	score(request: ScoreRequest, options?: RequestOptions): Promise<number[]>;
+}
+
 /** The final chunk's `finish_reason` and all the text, for callers that want it whole. */
 export async function collect(chunks: AsyncIterable<ChatCompletionChunk>): Promise<{ text: string; finishReason: FinishReason | null }> {
 	let text = '';

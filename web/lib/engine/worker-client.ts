@@ -5,18 +5,18 @@
 import { AsyncQueue } from './async-queue';
 import { EngineError, deserializeError } from './errors';
 import { isWorkerResponse, type MessageEndpoint, type WorkerRequest, type WorkerResponse } from './protocol';
-import type { ChatCompletionChunk, ChatCompletionRequest, Engine, EngineInfo, ProgressCallback, RequestOptions } from './types';
+import type { ChatCompletionChunk, ChatCompletionRequest, Engine, EngineInfo, ProgressCallback, RequestOptions, ScoreRequest, Scorer } from './types';
 
 interface Pending {
 	onProgress?: ProgressCallback;
 	onChunk?: (c: ChatCompletionChunk) => void;
-	resolve: (v: EngineInfo | null) => void;
+	resolve: (v: EngineInfo | number[] | null) => void;
 	reject: (e: EngineError) => void;
 }
 
 const uuid = () => globalThis.crypto.randomUUID();
 
-export class WorkerEngine implements Engine {
+export class WorkerEngine implements Engine, Scorer {
 	private readonly pending = new Map<string, Pending>();
 	private readonly listener = (ev: MessageEvent) => this.receive(ev.data);
 
@@ -67,7 +67,7 @@ export class WorkerEngine implements Engine {
 		}
 	}
 
-	private call(req: WorkerRequest, p: Omit<Pending, 'resolve' | 'reject'> = {}): Promise<EngineInfo | null> {
+	private call(req: WorkerRequest, p: Omit<Pending, 'resolve' | 'reject'> = {}): Promise<EngineInfo | number[] | null> {
 		return new Promise((resolve, reject) => {
 			this.pending.set(req.id, { ...p, resolve, reject });
 			this.endpoint.postMessage(req);
@@ -80,6 +80,18 @@ export class WorkerEngine implements Engine {
 
 	async unload(): Promise<void> {
 		await this.call({ kind: 'unload', id: uuid() });
+	}
+
+	/** Rewards from the worker's reward model (our engine); aborting stops before the next conversation. */
+	async score(request: ScoreRequest, options: RequestOptions = {}): Promise<number[]> {
+		const id = uuid();
+		const abort = () => this.endpoint.postMessage({ kind: 'abort', id } satisfies WorkerRequest);
+		// Plain data only: a Svelte proxy would fail to clone.
+		const plain = JSON.parse(JSON.stringify(request)) as ScoreRequest;
+		const done = this.call({ kind: 'score', id, request: plain });
+		if (options.signal?.aborted) abort();
+		else options.signal?.addEventListener('abort', abort, { once: true });
+		return (await done) as number[];
 	}
 
 	readonly chat = {

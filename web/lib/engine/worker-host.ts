@@ -2,11 +2,12 @@
  * The worker side of the protocol: serves an in-thread {@link Engine} on a message endpoint
  * (the worker's global scope in engine.worker.ts; a MessagePort in tests).
  */
-import { serializeError } from './errors';
-import { isWorkerRequest, type MessageEndpoint, type WorkerResponse } from './protocol';
-import type { Engine } from './types';
+import { engineError, serializeError } from './errors';
+import { isWorkerRequest, parseScoreRequest, type MessageEndpoint, type WorkerResponse } from './protocol';
+import type { Engine, Scorer } from './types';
 
-export function serveEngine(endpoint: MessageEndpoint, engine: Engine): () => void {
+/** Serves `engine` on `endpoint` (scoring too when the engine is a {@link Scorer}); returns the function that stops. */
+export function serveEngine(endpoint: MessageEndpoint, engine: Engine & Partial<Scorer>): () => void {
 	const aborts = new Map<string, AbortController>();
 	const send = (m: WorkerResponse) => endpoint.postMessage(m);
 
@@ -45,6 +46,17 @@ export function serveEngine(endpoint: MessageEndpoint, engine: Engine): () => vo
 					const chunks = await engine.chat.completions.create(m.request, { signal: ctl.signal });
 					for await (const chunk of chunks) send({ kind: 'chunk', id: m.id, chunk });
 					return { kind: 'return', id: m.id, value: null };
+				});
+				return;
+			}
+			case 'score': {
+				const ctl = new AbortController();
+				aborts.set(m.id, ctl);
+				void handle(m.id, async () => {
+					const parsed = parseScoreRequest(m.request);
+					if (!parsed.ok) throw engineError('bad-request', 'errBadScoreRequest', { detail: parsed.error });
+					if (!engine.score) throw engineError('bad-request', 'errCannotScore');
+					return { kind: 'return', id: m.id, value: await engine.score(parsed.request, { signal: ctl.signal }) };
 				});
 				return;
 			}

@@ -7,8 +7,11 @@ import { addMessage, activate, chatDb, chatMessages, createChat, deleteChat, lis
 import { samplingFor } from '$lib/chat/presets';
 import { smallerModel } from '$lib/chat/recovery';
 import { resolveLeaf, switchSibling, threadTo } from '$lib/chat/tree';
+import { adapterModelId } from '$lib/engine/adapters';
 import { localizeEngineError } from '$lib/engine/errors';
-import type { ChatCompletionMessage, Engine, EngineInfo } from '$lib/engine/types';
+import type { ChatCompletionMessage, Engine, EngineInfo, Scorer } from '$lib/engine/types';
+import { t } from '$lib/i18n/catalogue/chat';
+import { plannedCandidates, rewardsFor } from './best-of-n';
 
 export interface EngineProblem {
 	code: string;
@@ -19,7 +22,7 @@ export interface EngineProblem {
 	smaller?: { id: string; name: string };
 }
 
-type EngineHandle = Engine & { dispose(): void };
+type EngineHandle = Engine & Scorer & { dispose(): void };
 let engineModule: Promise<typeof import('$lib/engine')> | null = null;
 
 function problemOf(e: unknown): EngineProblem {
@@ -42,11 +45,22 @@ export class ChatState {
 	loadProgress = $state(0);
 	engineInfo = $state.raw<EngineInfo | null>(null);
 	problem = $state.raw<EngineProblem | null>(null);
+	/** Best-of-n under way: candidates done of n, and whether the reward model is scoring them. */
+	bestOf = $state.raw<{ done: number; n: number; scoring: boolean } | null>(null);
+	/** A generation or a best-of-n batch is running (controls are disabled, Stop is offered). */
+	busy = $derived(!!this.generating || !!this.bestOf);
+	/** What the live region says once a best-of-n batch is decided (screen readers hear it). */
+	announcement = $state('');
+	/** Why best-of-n did not run for the last prompt ('greedy': temperature 0), or null. */
+	bestOfNote = $state<'greedy' | null>(null);
 
 	private readonly db = chatDb();
 	private engine: EngineHandle | null = null;
 	private loading: Promise<EngineHandle> | null = null;
 	private abort: AbortController | null = null;
+	/** Set by Stop during a best-of-n batch: no further candidate starts. */
+	private batchStopped = false;
+	private scoreAbort: AbortController | null = null;
 
 	async init(chatId: string | null): Promise<void> {
 		this.chats = await listChats(this.db);
@@ -86,7 +100,7 @@ export class ChatState {
 		await this.refreshList();
 	}
 
-	async saveSettings(changes: Partial<Pick<Chat, 'systemPrompt' | 'preset' | 'custom' | 'maxTokens'>>): Promise<void> {
+	async saveSettings(changes: Partial<Pick<Chat, 'systemPrompt' | 'preset' | 'custom' | 'maxTokens' | 'bestOfN' | 'rewardModel'>>): Promise<void> {
 		if (!this.chat) return;
 		// Plain data only: IndexedDB cannot clone Svelte proxies.
 		const plain = $state.snapshot(changes) as typeof changes;
@@ -176,7 +190,7 @@ export class ChatState {
 	}
 
 	async send(text: string): Promise<void> {
-		if (!text.trim() || this.generating) return;
+		if (!text.trim() || this.busy) return;
 		if (!this.chat) await this.newChat();
 		const chat = this.chat!;
 		const user = await addMessage(this.db, { chatId: chat.id, parentId: chat.activeLeafId, role: 'user', content: text, state: 'manual' });
@@ -185,9 +199,17 @@ export class ChatState {
 		await this.reply(user.id);
 	}
 
-	/** A new reply to the prompt `parentId` (a sibling of any earlier one). */
+	/**
+	 * A new reply to the prompt `parentId` (a sibling of any earlier one) — or, with best-of-n and a
+	 * reward model, n replies as sibling branches, each scored, the best one shown.
+	 */
 	async reply(parentId: string): Promise<void> {
-		if (!this.chat || this.generating) return;
+		if (!this.chat || this.busy) return;
+		const chat = this.chat;
+		const temperature = samplingFor(chat.preset, chat.custom, chat.maxTokens).temperature;
+		const plan = plannedCandidates(chat.bestOfN, temperature, !!chat.rewardModel);
+		this.bestOfNote = plan.reason === 'greedy' ? 'greedy' : null;
+		if (plan.n > 1 && chat.rewardModel) return this.replyBestOf(parentId, plan.n, chat.rewardModel);
 		const msg = await addMessage(this.db, { chatId: this.chat.id, parentId, role: 'assistant', content: '', state: 'streaming', model: this.chat.modelId });
 		await this.reload();
 		await this.stream(msg.id, '');
@@ -237,7 +259,62 @@ export class ChatState {
 	}
 
 	stop(): void {
+		if (this.bestOf) this.batchStopped = true;
 		this.abort?.abort();
+		this.scoreAbort?.abort();
+	}
+
+	/**
+	 * Best-of-n: `n` candidates generated one after another as siblings under `parentId`, then
+	 * scored together by the reward model (our engine, in the worker); the scores are stored with
+	 * the replies and the highest-scoring one becomes the branch on screen. Stop ends the batch:
+	 * the candidates that have text are still scored and the best of them is shown.
+	 */
+	private async replyBestOf(parentId: string, n: number, reward: NonNullable<Chat['rewardModel']>): Promise<void> {
+		const chat = this.chat!;
+		this.batchStopped = false;
+		this.announcement = '';
+		this.bestOf = { done: 0, n, scoring: false };
+		const ids: string[] = [];
+		try {
+			for (let i = 0; i < n && !this.batchStopped; i++) {
+				const msg = await addMessage(this.db, { chatId: chat.id, parentId, role: 'assistant', content: '', state: 'streaming', model: chat.modelId });
+				ids.push(msg.id);
+				await this.reload();
+				await this.stream(msg.id, '');
+				this.bestOf = { done: i + 1, n, scoring: false };
+				if (this.messages.find((m) => m.id === msg.id)?.state === 'error') break;
+			}
+			const candidates = ids.map((id) => this.messages.find((m) => m.id === id)!).filter((m) => m.content.trim() && m.state !== 'error');
+			if (candidates.length === 0) return;
+			this.bestOf = { done: ids.length, n, scoring: true };
+			const engine = await this.ensureEngine();
+			const system = chat.systemPrompt.trim() ? [{ role: 'system' as const, content: chat.systemPrompt }] : [];
+			const conversations: ChatCompletionMessage[][] = candidates.map((m) => [...system, ...threadTo(this.messages, m.id).map((x) => ({ role: x.role, content: x.content }))]);
+			this.scoreAbort = new AbortController();
+			const scores = await engine.score({ baseModel: reward.baseModel, jobId: reward.jobId, version: reward.version, conversations }, { signal: this.scoreAbort.signal });
+			const model = adapterModelId(reward.baseModel, reward.jobId, reward.version);
+			const rewards = rewardsFor(scores, model);
+			for (const [i, m] of candidates.entries()) {
+				const r = rewards[i];
+				if (!r) continue;
+				await updateMessage(this.db, m.id, { reward: r });
+				this.setLocal(m.id, { reward: r });
+			}
+			const best = candidates[rewards.findIndex((r) => r?.best)];
+			if (best) {
+				const leaf = await activate(this.db, chat.id, best.id);
+				if (this.chat?.id === chat.id) this.chat = { ...this.chat, activeLeafId: leaf };
+				this.announcement = t('bestOfAnnounce', { count: candidates.length });
+			}
+		} catch (e) {
+			// Stopped while scoring: the candidates stay, unscored, with no error to report.
+			if (!(this.batchStopped && this.scoreAbort?.signal.aborted)) await this.fail(e);
+		} finally {
+			this.scoreAbort = null;
+			this.bestOf = null;
+			this.batchStopped = false;
+		}
 	}
 
 	/** Generates into message `id`, which already holds `prefix` (empty for a new reply). */

@@ -98,7 +98,29 @@ export const t = defineMessages(
 		problemEmpty: '{who, select, prompter {Your message} other {The reply}} #{n} is empty; edit or regenerate it first.',
 		problemTooLong:
 			'{who, select, prompter {Your message} other {The reply}} #{n} is {length} characters long; at most {max} can be shared. Edit it, or regenerate the reply with a smaller max reply length.',
-		problemAlternate: 'Messages #{a} and #{b} are both from the same side; the conversation must alternate.'
+		problemAlternate: 'Messages #{a} and #{b} are both from the same side; the conversation must alternate.',
+
+		// Best of n (a reward model picks the best of several replies)
+		bestOfN: 'Best of n (replies per prompt)',
+		rewardModel: 'Reward model',
+		rewardNone: 'None',
+		rewardOption: '{base} + reward model “{job}” (version {version})',
+		rewardGroupSaved: 'On this device',
+		rewardGroupServer: 'From the server (downloads once)',
+		rewardHowTo: 'No reward model yet. Train a job with the objective “Reward model” on the Training page over a model this app runs; when it has finished, pick it here. Until then each prompt gets one reply.',
+		rewardNeeded: 'Pick a reward model to compare the replies; until then each prompt gets one reply.',
+		rewardOffline: 'You are offline: only reward models saved on this device are offered.',
+		rewardDownloading: 'Downloading the reward model… {done, number, percent}',
+		rewardSaved: 'The reward model is saved on this device and works offline.',
+		rewardFailed: 'The reward model could not be downloaded: {message}',
+		rewardNoStore: 'This browser has no private file storage (OPFS), so reward models cannot be saved on this device.',
+		rewardOtherTab: 'Another tab is downloading this reward model; try again in a moment.',
+		bestOfGreedy: 'Best of n needs sampling: at temperature 0 every reply would be the same, so only one was generated. Choose a preset with a temperature above 0.',
+		bestOfProgress: 'Generating reply {done} of {n} for best of {n}…',
+		bestOfScoring: 'Scoring {n, plural, one {# reply} other {# replies}} with the reward model…',
+		bestOfAnnounce: '{count, plural, one {Scored the only reply.} other {Picked the best of # replies.}}',
+		rewardBadge: 'reward {value} · best of {of}',
+		rewardPicked: 'picked: highest reward'
 	},
 	{
 		de: {
@@ -192,7 +214,27 @@ export const t = defineMessages(
 			problemEmpty: '{who, select, prompter {Deine Nachricht} other {Die Antwort}} Nr. {n} ist leer; bearbeite sie oder erzeuge sie zuerst neu.',
 			problemTooLong:
 				'{who, select, prompter {Deine Nachricht} other {Die Antwort}} Nr. {n} ist {length} Zeichen lang; höchstens {max} lassen sich teilen. Kürze sie oder erzeuge die Antwort mit einer kleineren maximalen Antwortlänge neu.',
-			problemAlternate: 'Nachrichten Nr. {a} und Nr. {b} stammen beide von derselben Seite; die Unterhaltung muss sich abwechseln.'
+			problemAlternate: 'Nachrichten Nr. {a} und Nr. {b} stammen beide von derselben Seite; die Unterhaltung muss sich abwechseln.',
+			bestOfN: 'Best of n (Antworten pro Prompt)',
+			rewardModel: 'Belohnungsmodell',
+			rewardNone: 'Keins',
+			rewardOption: '{base} + Belohnungsmodell „{job}“ (Version {version})',
+			rewardGroupSaved: 'Auf diesem Gerät',
+			rewardGroupServer: 'Vom Server (wird einmal heruntergeladen)',
+			rewardHowTo: 'Noch kein Belohnungsmodell. Trainiere auf der Seite „Training“ einen Job mit dem Ziel „Belohnungsmodell“ über ein Modell, das diese App ausführt; sobald er fertig ist, wähl ihn hier aus. Bis dahin bekommt jeder Prompt eine Antwort.',
+			rewardNeeded: 'Wähl ein Belohnungsmodell, um die Antworten zu vergleichen; bis dahin bekommt jeder Prompt eine Antwort.',
+			rewardOffline: 'Du bist offline: Es werden nur Belohnungsmodelle angeboten, die auf diesem Gerät gespeichert sind.',
+			rewardDownloading: 'Das Belohnungsmodell wird heruntergeladen… {done, number, percent}',
+			rewardSaved: 'Das Belohnungsmodell ist auf diesem Gerät gespeichert und funktioniert auch offline.',
+			rewardFailed: 'Das Belohnungsmodell konnte nicht heruntergeladen werden: {message}',
+			rewardNoStore: 'Dieser Browser hat keinen privaten Dateispeicher (OPFS), daher können Belohnungsmodelle auf diesem Gerät nicht gespeichert werden.',
+			rewardOtherTab: 'Ein anderer Tab lädt dieses Belohnungsmodell gerade herunter; versuche es gleich noch einmal.',
+			bestOfGreedy: 'Best of n braucht Sampling: Bei Temperatur 0 wäre jede Antwort gleich, daher wurde nur eine erzeugt. Wähl ein Preset mit einer Temperatur über 0.',
+			bestOfProgress: 'Antwort {done} von {n} für Best of {n} wird erzeugt…',
+			bestOfScoring: '{n, plural, one {# Antwort wird} other {# Antworten werden}} mit dem Belohnungsmodell bewertet…',
+			bestOfAnnounce: '{count, plural, one {Die einzige Antwort wurde bewertet.} other {Die beste von # Antworten wurde ausgewählt.}}',
+			rewardBadge: 'Belohnung {value} · beste von {of}',
+			rewardPicked: 'ausgewählt: höchste Belohnung'
 		}
 	}
 );

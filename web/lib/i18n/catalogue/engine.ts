@@ -60,6 +60,10 @@ export const t = defineMessages(
 		errWebllmIntegrity: 'A downloaded WebLLM file failed its integrity check and was not used. Try loading the model again.',
 		errWebllmNoRoom: 'The browser has no room to store this model. Delete other models on the Models page, or pick a smaller one.',
 		errWebllmDownload: 'Could not download the model from Hugging Face. Check your connection and try again (files already fetched are kept).',
+		errBadScoreRequest: 'The scoring request is not valid: {detail}.',
+		errCannotScore: 'This engine cannot score replies; reward models run in the Oasis kernels engine.',
+		errScoreStopped: 'Scoring was stopped.',
+		errNotReward: '{name} is no reward model (its adapter has no score head). Pick a reward job’s adapter.',
 		// When an engine sent a sentence this catalogue does not know (worded by its code)
 		fallbackNoWebgpu: 'This browser cannot run this model on the GPU ({detail}). Try Chrome or Edge 113+ with hardware acceleration on, or choose a model that runs on WASM.',
 		fallbackDeviceLost: 'The GPU was reset ({detail}). Your chat is saved; reload the model or the page to continue.',
@@ -146,6 +150,10 @@ export const t = defineMessages(
 			errWebllmIntegrity: 'Eine heruntergeladene WebLLM-Datei hat die Integritätsprüfung nicht bestanden und wurde nicht verwendet. Lade das Modell noch einmal.',
 			errWebllmNoRoom: 'Der Browser hat keinen Platz, um dieses Modell zu speichern. Lösch andere Modelle auf der Seite „Modelle“ oder wähl ein kleineres.',
 			errWebllmDownload: 'Das Modell konnte nicht von Hugging Face heruntergeladen werden. Prüf deine Verbindung und versuch es noch einmal (schon geladene Dateien bleiben erhalten).',
+			errBadScoreRequest: 'Die Bewertungsanfrage ist ungültig: {detail}.',
+			errCannotScore: 'Diese Engine kann keine Antworten bewerten; Belohnungsmodelle laufen in der Oasis-Kernel-Engine.',
+			errScoreStopped: 'Die Bewertung wurde angehalten.',
+			errNotReward: '{name} ist kein Belohnungsmodell (sein Adapter hat keinen Score-Kopf). Wähl den Adapter eines Belohnungsjobs.',
 			fallbackNoWebgpu:
 				'Dieser Browser kann dieses Modell nicht auf der GPU ausführen ({detail}). Versuch es mit Chrome oder Edge ab Version 113 und eingeschalteter Hardwarebeschleunigung, oder wähl ein Modell, das auf WASM läuft.',
 			fallbackDeviceLost: 'Die GPU wurde zurückgesetzt ({detail}). Dein Chat ist gespeichert; lade das Modell oder die Seite neu, um weiterzumachen.',
