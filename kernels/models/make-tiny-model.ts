@@ -85,7 +85,13 @@ export function tokenizerJson(alphabet: string[], merges: [string, string][]): o
 	};
 }
 
-export async function makeTinyModel(out: string): Promise<void> {
+/**
+ * Writes the tiny model's config, tokenizer, chat template and generation config to `out`; with
+ * `randomWeights`, also seeded random f32 weights and a README saying so (the starting point of
+ * `npm run train:tiny`, and a fixture). The bundled folder's weights are the trained ones
+ * (kernels/train/make-trained-tiny.ts --install), which a plain rebuild leaves alone.
+ */
+export async function makeTinyModel(out: string, o: { randomWeights?: boolean } = {}): Promise<void> {
 	const trees = await treeTexts(TINY_DATA);
 	const train = trees.slice(0, trees.length - HELD_OUT).flat();
 	const { alphabet, merges } = trainByteLevelBpe(train, VOCAB - SPECIAL.length - 256);
@@ -94,7 +100,8 @@ export async function makeTinyModel(out: string): Promise<void> {
 	await mkdir(out, { recursive: true });
 	const model = randomModel(TINY_SPEC);
 	Object.assign(model.config, { bos_token_id: 1, eos_token_id: 2, max_position_embeddings: 2048 });
-	await writeHfFolder(out, model);
+	if (o.randomWeights) await writeHfFolder(out, model);
+	else await writeFile(join(out, 'config.json'), JSON.stringify(model.config, null, 2));
 	await writeFile(join(out, 'tokenizer.json'), JSON.stringify(json));
 	await writeFile(
 		join(out, 'tokenizer_config.json'),
@@ -116,7 +123,7 @@ export async function makeTinyModel(out: string): Promise<void> {
 		)
 	);
 	await writeFile(join(out, 'generation_config.json'), JSON.stringify({ bos_token_id: 1, eos_token_id: 2 }, null, 2));
-	await writeFile(join(out, 'README.md'), README);
+	if (o.randomWeights) await writeFile(join(out, 'README.md'), README);
 }
 
 const README = `# oasis-tiny — RANDOM WEIGHTS
@@ -136,9 +143,10 @@ values): it produces gibberish. Our own trainer will replace them.
   Special tokens: \`<|endoftext|>\` (0), \`<|im_start|>\` (1), \`<|im_end|>\` (2, EOS).
 - \`tokenizer_config.json\`: a ChatML chat template (\`<|im_start|>role\\n…<|im_end|>\`).
 
-Rebuild (byte-identical): \`npx tsx kernels/models/make-tiny-model.ts\`.
+Rebuild (byte-identical): \`npx tsx kernels/models/make-tiny-model.ts OUT --random-weights\`.
 `;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-	await makeTinyModel(process.argv[2] ?? 'public/models/oasis-tiny');
+	const args = process.argv.slice(2);
+	await makeTinyModel(args.find((a) => !a.startsWith('--')) ?? 'public/models/oasis-tiny', { randomWeights: args.includes('--random-weights') });
 }

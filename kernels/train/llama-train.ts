@@ -241,6 +241,8 @@ export class LlamaTrainer {
 	private readonly normSq: DeviceTensor;
 	private busy = false;
 	private disposed = false;
+	/** The learning rate of the next AdamW steps (options' `lr` until setLearningRate). */
+	private lr: number;
 
 	private constructor(
 		readonly ctx: GpuContext,
@@ -256,6 +258,7 @@ export class LlamaTrainer {
 		readonly maxSeq: number,
 		private readonly special: { embed?: Param; head?: Param; finalNorm?: Param; reward?: Param }
 	) {
+		this.lr = o.lr;
 		this.partials = emptyTensor(ctx, [gradNormPartials(params.length)], 'f32', 'grad-norm-partials');
 		this.normSq = emptyTensor(ctx, [1], 'f32', 'grad-norm');
 	}
@@ -398,6 +401,12 @@ export class LlamaTrainer {
 		return this.params.reduce((n, p) => n + numel(p.shape), 0);
 	}
 
+	/** Sets the learning rate of the following steps (a schedule: warm-up, decay). */
+	setLearningRate(lr: number): void {
+		if (!(Number.isFinite(lr) && lr >= 0)) throw new GpuError('invalid-input', `learning rate must be a finite number ≥ 0, got ${lr}`);
+		this.lr = lr;
+	}
+
 	/** Optimizer steps taken. */
 	get steps(): number {
 		return this.stepCount;
@@ -527,7 +536,7 @@ export class LlamaTrainer {
 		gradNormSq(ctx, { grads: this.params.map((p) => p.grad), partials: this.partials, out: this.normSq }, b);
 		if (!update) return;
 		const step = this.stepCount + 1;
-		const base = { lr: this.o.lr, beta1: this.o.betas[0], beta2: this.o.betas[1], eps: this.o.eps, clip: this.o.clip };
+		const base = { lr: this.lr, beta1: this.o.betas[0], beta2: this.o.betas[1], eps: this.o.eps, clip: this.o.clip };
 		for (const p of this.params) {
 			const weightDecay = p.shape.length === 2 ? this.o.weightDecay : 0;
 			adamw(ctx, { param: p.value, grad: p.grad, m: p.m, v: p.v, normSq: this.normSq, step, opts: { ...base, weightDecay } }, b);

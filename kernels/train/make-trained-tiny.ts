@@ -4,6 +4,7 @@
  * folder with the same config and tokenizer as public/models/oasis-tiny:
  *
  *   npx tsx kernels/train/make-trained-tiny.ts [--minutes N] [--steps N] [--seed S] [--out DIR]
+ *     [--lr LR] [--sft-lr LR] [--schedule cosine|constant] [--max-len N] [--batch-tokens N] [--install]
  *
  * Data: the first 90 trees of en_100_tree.jsonl (the ones the tokenizer was learned from); the
  * last 10 are held out. Threads are rendered with the ChatML template (corpus/oasst.ts), long
@@ -55,7 +56,11 @@ const optionsSchema = z.object({
 	lr: z.number().positive().default(3e-3),
 	sftLr: z.number().positive().default(1e-3),
 	/** Fraction of the steps in phase 1 (all tokens). */
-	pretrainFraction: z.number().min(0).max(1).default(0.6)
+	pretrainFraction: z.number().min(0).max(1).default(0.6),
+	/** Learning rate per phase: linear warm-up then cosine decay to 10%, or constant. */
+	schedule: z.enum(['cosine', 'constant']).default('cosine'),
+	/** Copy the trained weights, README and metrics into the bundled folder (TINY_DIR). */
+	install: z.boolean().default(false)
 });
 export type MakeTrainedOptions = z.input<typeof optionsSchema>;
 
@@ -147,7 +152,7 @@ export async function memoryModel(weights: Uint8Array, label: string): Promise<M
 }
 
 /** Mean loss per masked token over batches (each batch's mean weighted by its token count). */
-async function meanLoss(trainer: LlamaTrainer, batches: TrainBatch[]): Promise<number> {
+export async function meanLoss(trainer: LlamaTrainer, batches: TrainBatch[]): Promise<number> {
 	let sum = 0;
 	let n = 0;
 	for (const b of batches) {
@@ -157,6 +162,35 @@ async function meanLoss(trainer: LlamaTrainer, batches: TrainBatch[]): Promise<n
 	}
 	return sum / n;
 }
+
+/**
+ * The learning rate of step `i` (0-based) of a phase of `total` steps: linear warm-up over the
+ * first 5% (at least one step), then cosine decay from `peak` to a tenth of it at the last step.
+ */
+export function scheduledLr(peak: number, i: number, total: number): number {
+	const warm = Math.max(1, Math.round(total * 0.05));
+	if (i < warm) return (peak * (i + 1)) / warm;
+	const t = total - warm <= 1 ? 1 : (i - warm) / (total - warm - 1);
+	return peak * (0.1 + 0.45 * (1 + Math.cos(Math.PI * Math.min(1, t))));
+}
+
+/** The held-out sample a test re-evaluates quickly: the first threads of at most `maxTokens` tokens. */
+export const HELD_SAMPLE = { maxTokens: 320, threads: 16 } as const;
+
+/** Loss per assistant token of the model in `files` on the held-out sample (HELD_SAMPLE). */
+export async function heldOutSampleLoss(ctx: GpuContext, files: ModelFiles, heldOut: Example[]): Promise<{ threads: number; tokens: number; loss: number }> {
+	const sample = heldOut.filter((e) => e.tokens.length <= HELD_SAMPLE.maxTokens).slice(0, HELD_SAMPLE.threads);
+	const batches = packExamples(sample, sample.map((_, i) => i), 1024);
+	const trainer = await LlamaTrainer.create(ctx, files, { mode: 'lora', rank: 1, maxSeq: HELD_SAMPLE.maxTokens });
+	try {
+		return { threads: sample.length, tokens: batches.reduce((n, b) => n + maskedTokens(b), 0), loss: +(await meanLoss(trainer, batches)).toFixed(4) };
+	} finally {
+		trainer.dispose();
+	}
+}
+
+/** What --install copies into the bundled folder (config and tokenizer are already the same). */
+export const INSTALLED = ['model.safetensors', 'README.md', 'metrics.json'];
 
 /** Steps 2…CALIBRATE+1 of phase 1 are timed (the first compiles the pipelines). */
 const CALIBRATE = 3;
@@ -212,6 +246,7 @@ export async function makeTrainedTiny(ctx: GpuContext, options: MakeTrainedOptio
 				}
 				const b = queue.shift()!;
 				if (phase === 1 && i === 1) timedFrom = performance.now();
+				if (o.schedule === 'cosine' && steps) tr.setLearningRate(scheduledLr(lr, i, phase === 1 ? phase1 : steps - phase1));
 				const r = await tr.step(b);
 				const n = b.tokens.reduce((k, t) => k + t.length, 0);
 				trained += n;
@@ -255,6 +290,7 @@ export async function makeTrainedTiny(ctx: GpuContext, options: MakeTrainedOptio
 
 	// Samples from the written folder, through the inference path.
 	const files = await openModel(folderSource(o.out));
+	const sample = await heldOutSampleLoss(ctx, files, data.heldOut);
 	const model = await LlamaModel.load(ctx, files, { maxSeq: 512 });
 	const samples: { prompt: string; mode: string; reply: string; finish: string }[] = [];
 	try {
@@ -277,6 +313,7 @@ export async function makeTrainedTiny(ctx: GpuContext, options: MakeTrainedOptio
 		phase1Steps: phase1,
 		lr: o.lr,
 		sftLr: o.sftLr,
+		schedule: o.schedule,
 		maxLen: o.maxLen,
 		batchTokens: o.batchTokens,
 		trainedTokens: trained,
@@ -286,13 +323,17 @@ export async function makeTrainedTiny(ctx: GpuContext, options: MakeTrainedOptio
 		trainSeconds: +trainS.toFixed(1),
 		wallSeconds: +((performance.now() - t0) / 1000).toFixed(1),
 		adapter: ctx.info.description || ctx.info.device || ctx.info.vendor,
-		heldOut: { trees: data.trees.heldOut, threads: data.heldOut.length, tokens: heldTokens, final: +p2.heldOut.toFixed(4), unigram: +unigram.toFixed(4), uniform: +Math.log(V).toFixed(4) },
+		heldOut: { trees: data.trees.heldOut, threads: data.heldOut.length, tokens: heldTokens, final: +p2.heldOut.toFixed(4), unigram: +unigram.toFixed(4), uniform: +Math.log(V).toFixed(4), sample },
 		curve: curve.map((c) => ({ ...c, loss: +c.loss.toFixed(4) })),
 		samples
 	};
 	await writeFile(join(o.out, 'metrics.json'), JSON.stringify(metrics, null, 2));
 	await writeFile(join(o.out, 'README.md'), trainedReadme(metrics));
 	log(`wrote ${o.out} in ${metrics.wallSeconds} s`);
+	if (o.install) {
+		for (const f of INSTALLED) await copyFile(join(o.out, f), join(TINY_DIR, f));
+		log(`installed ${INSTALLED.join(', ')} into ${TINY_DIR}`);
+	}
 	return metrics;
 }
 
@@ -312,13 +353,17 @@ A tiny Llama-shaped chat model (about 0.9 M parameters: vocab 1024, hidden 128, 
 (\`kernels/train/llama-train.ts\`, full-parameter AdamW) on ${m.adapter}. **It is tiny**: expect
 English-looking, assistant-style text, not correct answers.
 
-Same \`config.json\`, \`tokenizer.json\` (byte-level BPE learned from the first 90 trees of
-\`en_100_tree.jsonl\`), \`tokenizer_config.json\` (ChatML template) and \`generation_config.json\`
-as \`public/models/oasis-tiny\`; only \`model.safetensors\` differs.
+\`config.json\`, \`tokenizer.json\` (a byte-level BPE of 1024 tokens learned from the first 90 trees
+of \`en_100_tree.jsonl\`), \`tokenizer_config.json\` (ChatML template) and \`generation_config.json\`
+come from \`npx tsx kernels/models/make-tiny-model.ts\` (with \`--random-weights\` it also writes the
+seeded random weights the bundle had before); \`model.safetensors\` is the trainer's, as below.
+CPU budget: ${Math.round(m.trainSeconds / 60)} minutes of training on 2 shared CPU cores, no GPU.
 
 ## How it was made
 
-\`npx tsx kernels/train/make-trained-tiny.ts --steps ${m.steps} --seed ${m.seed}\` (deterministic given
+\`npm run train:tiny -- --steps ${m.steps} --seed ${m.seed} --lr ${m.lr} --sft-lr ${m.sftLr} --schedule ${m.schedule} --install\`
+(\`kernels/train/make-trained-tiny.ts\`; \`--install\` copies \`model.safetensors\`, this README and
+\`metrics.json\` into \`public/models/oasis-tiny\`; deterministic given
 seed and steps, up to floating-point reduction order; without \`--steps\` the script picks as many
 steps as fit in \`--minutes\`, default 10, at the throughput it measures first).
 
@@ -328,10 +373,10 @@ steps as fit in \`--minutes\`, default 10, at the throughput it measures first).
   last 10 trees are held out.
 - Initialisation (seed ${m.seed}): embeddings N(0, 0.02²), q/k/v/gate/up N(0, 1/fan_in),
   o/down N(0, 1/(2·4·fan_in)), norms 1.
-- Phase 1, ${m.phase1Steps} steps: loss on every token (prompts too), AdamW lr ${m.lr}, β (0.9, 0.95),
+- Phase 1, ${m.phase1Steps} steps: loss on every token (prompts too), AdamW lr ${m.lr}${m.schedule === 'cosine' ? ' (peak: linear warm-up over 5% of the phase, cosine decay to a tenth)' : ''}, β (0.9, 0.95),
   weight decay 0.01 on matrices, clip 1.
 - Phase 2, ${m.steps - m.phase1Steps} steps: SFT, loss on the assistant replies only (content and
-  \`<|im_end|>\`), lr ${m.sftLr} (fresh AdamW moments).
+  \`<|im_end|>\`), lr ${m.sftLr}${m.schedule === 'cosine' ? ' (same schedule)' : ''} (fresh AdamW moments).
 - Batches of about ${m.batchTokens} tokens (whole threads packed), ${m.trainedTokens} tokens in all
   (${(m.trainedTokens / m.trainTokensPerEpoch).toFixed(2)} of an epoch), ${m.trainSeconds} s of training,
   ${m.wallSeconds} s wall for the whole script (${m.measuredTokS} tokens/s measured; 2 shared CPU cores).
@@ -366,7 +411,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 			seed: { type: 'string' },
 			out: { type: 'string' },
 			'max-len': { type: 'string' },
-			'batch-tokens': { type: 'string' }
+			'batch-tokens': { type: 'string' },
+			lr: { type: 'string' },
+			'sft-lr': { type: 'string' },
+			schedule: { type: 'string' },
+			install: { type: 'boolean' }
 		}
 	});
 	const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -378,7 +427,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
 			seed: num(values.seed),
 			out: values.out,
 			maxLen: num(values['max-len']),
-			batchTokens: num(values['batch-tokens'])
+			batchTokens: num(values['batch-tokens']),
+			lr: num(values.lr),
+			sftLr: num(values['sft-lr']),
+			schedule: values.schedule as 'cosine' | 'constant' | undefined,
+			install: values.install
 		});
 	} finally {
 		ctx.destroy();

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { hotSampling } from './helpers';
 
 // The ONNX model, Transformers.js and onnxruntime-web's wasm all come from our own origin: any
 // request elsewhere is refused and recorded, and the test fails if there was one.
@@ -33,6 +34,7 @@ async function streamAndStop(page: Page, modelId: string, adapter: RegExp, first
 	await expect(status).toContainText(adapter);
 	await expect(page.getByTestId('engine-problem')).toHaveCount(0);
 	await setMaxTokens(page, 1500);
+	await hotSampling(page);
 
 	await page.getByLabel('Message', { exact: true }).fill('Hello through ONNX!');
 	await page.getByLabel('Message', { exact: true }).press('Enter');

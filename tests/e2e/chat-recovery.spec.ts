@@ -1,4 +1,5 @@
 import { expect, test, type Page, type Worker } from '@playwright/test';
+import { hotSampling } from './helpers';
 
 // Everything runs on this device: any request to another origin fails the chat.
 test.beforeEach(async ({ context }) => {
@@ -41,6 +42,7 @@ test('the engine loses its GPU device mid-reply: the chat and the partial reply 
 	await expect(page.getByTestId('engine-status')).toContainText('Model ready', { timeout: 45_000 });
 	await page.getByRole('button', { name: 'New chat' }).click();
 	await setMaxTokens(page, 1500); // long enough to still be streaming when the device goes
+	await hotSampling(page);
 	await page.getByLabel('Message', { exact: true }).fill('Tell me a long story.');
 	await page.getByLabel('Message', { exact: true }).press('Enter');
 	const reply = assistant(page).first();

@@ -1,5 +1,6 @@
 import { chromium, expect, test, type Page } from '@playwright/test';
 import { chromiumLaunchOptions } from '../chromium';
+import { hotSampling } from './helpers';
 
 // Everything but the share request stays on this device; other origins are refused.
 test.beforeEach(async ({ context }) => {
@@ -15,6 +16,7 @@ async function startChat(page: Page, maxTokens: number, text: string) {
 	await page.getByText('Chat settings').click();
 	await page.getByLabel('Max reply length (tokens)').fill(String(maxTokens));
 	await page.getByLabel('Max reply length (tokens)').blur();
+	await hotSampling(page);
 	await page.getByLabel('Message', { exact: true }).fill(text);
 	await page.getByLabel('Message', { exact: true }).press('Enter');
 }

@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { hotSampling } from './helpers';
 
 // Everything runs on this device: any request to another origin fails the chat.
 test.beforeEach(async ({ context }) => {
@@ -21,6 +22,7 @@ test('chat with the bundled model: stream, stop, regenerate, switch branches, re
 	await page.getByRole('button', { name: 'New chat' }).click();
 	// Long enough that the reply is still streaming when we stop it (random weights: gibberish).
 	await setMaxTokens(page, 1500);
+	await hotSampling(page);
 
 	await page.getByLabel('Message', { exact: true }).fill('Hello, Oasis!');
 	await page.getByLabel('Message', { exact: true }).press('Enter');

@@ -36,13 +36,15 @@ export async function makeTinyOnnx(source: string, out: string): Promise<void> {
 	await writeFile(join(out, 'README.md'), README);
 }
 
-const README = `# oasis-tiny-onnx — RANDOM WEIGHTS
+const README = `# oasis-tiny-onnx
 
-The bundled tiny model (\`../oasis-tiny\`: same random weights, tokenizer and ChatML template) as
+The bundled tiny model (\`../oasis-tiny\`: the same weights — trained by Oasis's own trainer, see
+its README — tokenizer and ChatML template) as
 ONNX for Transformers.js (\`model_type: llama\`, decoder with KV cache: inputs \`input_ids\`,
 \`attention_mask\`, \`position_ids\`, \`past_key_values.{i}.key|value\`; outputs \`logits\`,
-\`present.{i}.key|value\`). It produces gibberish; it exists to test the Transformers.js engine
-offline and to cross-check it against our kernels.
+\`present.{i}.key|value\`). Like its source it is tiny (about 0.9 M parameters): English-looking,
+assistant-style text, not correct answers. It runs the Transformers.js engine offline and
+cross-checks it against our kernels.
 
 - \`onnx/model.onnx\`: f32 weights (dtype \`fp32\`).
 - \`onnx/model_q4.onnx\`: linear layers as \`com.microsoft.MatMulNBits\` (4-bit symmetric blocks of

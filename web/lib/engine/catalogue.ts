@@ -53,7 +53,7 @@ export interface ModelEntry {
 	/** WebLLM's id of the prebuilt model. */
 	webllm?: { modelId: string };
 	/** oasis: a PEFT LoRA adapter (a training job's version), merged into `baseModel` at load; `files` are the adapter's (adapters.ts). */
-	adapter?: { baseModel: string; jobId: string; jobName: string; version: number };
+	adapter?: { baseModel: string; jobId: string; jobName: string; version: number; objective?: 'sft' | 'dpo' | 'reward' };
 }
 
 export const CATALOGUE: ModelEntry[] = [
@@ -61,7 +61,7 @@ export const CATALOGUE: ModelEntry[] = [
 		id: 'oasis-tiny',
 		name: 'Oasis tiny (bundled)',
 		engine: 'oasis',
-		description: 'Random weights for testing: it answers in gibberish.',
+		description: 'Trained by Oasis’s own trainer on Open Assistant conversations. Tiny (0.9 M parameters): English-looking, assistant-style text, not correct answers.',
 		license: 'Apache-2.0',
 		sizeBytes: 0,
 		memoryBytes: 24 << 20,
@@ -75,7 +75,7 @@ export const CATALOGUE: ModelEntry[] = [
 		id: 'oasis-tiny-onnx',
 		name: 'Oasis tiny ONNX, WebGPU (bundled)',
 		engine: 'transformers',
-		description: 'The bundled tiny model run by Transformers.js on the GPU (4-bit weights). Random weights: gibberish.',
+		description: 'The bundled tiny model run by Transformers.js on the GPU (4-bit weights).',
 		license: 'Apache-2.0',
 		sizeBytes: 0,
 		memoryBytes: 16 << 20,
@@ -88,7 +88,7 @@ export const CATALOGUE: ModelEntry[] = [
 			{ path: 'generation_config.json', size: 44, sha256: '720858ddb18cc6e5fccab11219d725fa128fe9707bfdc42ad82c488e11e35fa5' },
 			{ path: 'tokenizer.json', size: 18002, sha256: '9879ddecf3b471b7caf243964fc0f5d3f757f452283b78c4346e35a69bdc5409' },
 			{ path: 'tokenizer_config.json', size: 653, sha256: '2559a2551873b611a61d55bf641ff1e1deca6c1fbf7c709c7075dd99c4945dc3' },
-			{ path: 'onnx/model_q4.onnx', size: 1131350, sha256: 'a40f3fcc06962a160b84c5f1257594f03fcab588796605ba76d712a567635fcf' }
+			{ path: 'onnx/model_q4.onnx', size: 1131350, sha256: '057910004caaa2f255316f935b34a2c19c48a91dfffd9160fb38f147249fa9ca' }
 		],
 		transformers: { dtype: 'q4', device: 'webgpu' }
 	},
@@ -96,7 +96,7 @@ export const CATALOGUE: ModelEntry[] = [
 		id: 'oasis-tiny-onnx-wasm',
 		name: 'Oasis tiny ONNX, WASM/CPU (bundled)',
 		engine: 'transformers',
-		description: 'The bundled tiny model run by Transformers.js on the CPU (WebAssembly, f32): works without WebGPU. Random weights: gibberish.',
+		description: 'The bundled tiny model run by Transformers.js on the CPU (WebAssembly, f32): works without WebGPU.',
 		license: 'Apache-2.0',
 		sizeBytes: 0,
 		memoryBytes: 32 << 20,
@@ -109,7 +109,7 @@ export const CATALOGUE: ModelEntry[] = [
 			{ path: 'generation_config.json', size: 44, sha256: '720858ddb18cc6e5fccab11219d725fa128fe9707bfdc42ad82c488e11e35fa5' },
 			{ path: 'tokenizer.json', size: 18002, sha256: '9879ddecf3b471b7caf243964fc0f5d3f757f452283b78c4346e35a69bdc5409' },
 			{ path: 'tokenizer_config.json', size: 653, sha256: '2559a2551873b611a61d55bf641ff1e1deca6c1fbf7c709c7075dd99c4945dc3' },
-			{ path: 'onnx/model.onnx', size: 3698069, sha256: '47114281e64ed7e767db2c185b823fa0524c41d43835d2d52cd40cfd4b56c8b1' }
+			{ path: 'onnx/model.onnx', size: 3698069, sha256: '702124088a7113d818c5e83b5c572fb2ef71d0eeb4f48d041ab3f4fee58dd625' }
 		],
 		transformers: { dtype: 'fp32', device: 'wasm' }
 	},
@@ -140,7 +140,7 @@ export const modelEntrySchema = z.object({
 	files: z.array(z.object({ path: z.string().min(1), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).optional(),
 	transformers: z.object({ dtype: z.enum(['fp32', 'fp16', 'q8', 'q4', 'q4f16']), device: z.enum(['webgpu', 'wasm']) }).optional(),
 	webllm: z.object({ modelId: z.string() }).optional(),
-	adapter: z.object({ baseModel: z.string(), jobId: z.string(), jobName: z.string(), version: z.number().int().nonnegative() }).optional()
+	adapter: z.object({ baseModel: z.string(), jobId: z.string(), jobName: z.string(), version: z.number().int().nonnegative(), objective: z.enum(['sft', 'dpo', 'reward']).optional() }).optional()
 }) satisfies z.ZodType<ModelEntry>;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);

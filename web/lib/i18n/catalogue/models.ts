@@ -63,9 +63,9 @@ export const t = defineMessages(
 		startingEngine: 'Starting the engine…',
 		tryReady: 'Model ready: loaded from this device in {ms} ms on {adapter}; it answered {chars} characters ({finish}).',
 		couldNotLoad: 'Could not load it: {error}',
-		descOasisTiny: 'Random weights for testing: it answers in gibberish.',
-		descOnnxGpu: 'The bundled tiny model run by Transformers.js on the GPU (4-bit weights). Random weights: gibberish.',
-		descOnnxWasm: 'The bundled tiny model run by Transformers.js on the CPU (WebAssembly, f32): works without WebGPU. Random weights: gibberish.',
+		descOasisTiny: 'Trained by Oasis’s own trainer on Open Assistant conversations. Tiny (0.9 M parameters): English-looking, assistant-style text, not correct answers.',
+		descOnnxGpu: 'The bundled tiny model run by Transformers.js on the GPU (4-bit weights).',
+		descOnnxWasm: 'The bundled tiny model run by Transformers.js on the CPU (WebAssembly, f32): works without WebGPU.',
 		descWebllm: '{repo}, compiled by MLC. Downloaded from Hugging Face on first use and kept by WebLLM.{small, select, yes { Suited to phones and small GPUs.} other {}}'
 	},
 	{
@@ -129,9 +129,9 @@ export const t = defineMessages(
 			startingEngine: 'Engine wird gestartet …',
 			tryReady: 'Modell bereit: in {ms} ms von diesem Gerät auf {adapter} geladen; es hat mit {chars} Zeichen geantwortet ({finish}).',
 			couldNotLoad: 'Konnte nicht geladen werden: {error}',
-			descOasisTiny: 'Zufällige Gewichte zum Testen: es antwortet mit Kauderwelsch.',
-			descOnnxGpu: 'Das mitgelieferte kleine Modell, von Transformers.js auf der GPU ausgeführt (4-Bit-Gewichte). Zufällige Gewichte: Kauderwelsch.',
-			descOnnxWasm: 'Das mitgelieferte kleine Modell, von Transformers.js auf der CPU ausgeführt (WebAssembly, f32): läuft ohne WebGPU. Zufällige Gewichte: Kauderwelsch.',
+			descOasisTiny: 'Mit dem eigenen Trainer von Oasis auf Open-Assistant-Gesprächen trainiert. Winzig (0,9 Mio. Parameter): englisch wirkender Text im Stil eines Assistenten, keine richtigen Antworten.',
+			descOnnxGpu: 'Das mitgelieferte kleine Modell, von Transformers.js auf der GPU ausgeführt (4-Bit-Gewichte).',
+			descOnnxWasm: 'Das mitgelieferte kleine Modell, von Transformers.js auf der CPU ausgeführt (WebAssembly, f32): läuft ohne WebGPU.',
 			descWebllm: '{repo}, von MLC kompiliert. Wird beim ersten Gebrauch von Hugging Face heruntergeladen und von WebLLM aufbewahrt.{small, select, yes { Geeignet für Smartphones und kleine GPUs.} other {}}'
 		}
 	}
