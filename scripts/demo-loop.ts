@@ -48,7 +48,7 @@ const DATA = join(root, '..', 'shared', 'data', 'oasst', 'en_100_tree.jsonl');
 const MODEL_DIR = join(root, 'public', 'models', 'oasis-tiny');
 const MODEL_ID = 'oasis-tiny';
 const TREES = Number(process.env.DEMO_TREES ?? 60);
-const SFT_ROUNDS = Number(process.env.DEMO_ROUNDS ?? 3);
+const SFT_ROUNDS = Number(process.env.DEMO_ROUNDS ?? 2);
 /** Held-out threads the engine scores (teacher forcing is one decode step per token). */
 const EVAL_THREADS = 8;
 const WINDOW = 64;
