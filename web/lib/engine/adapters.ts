@@ -7,6 +7,7 @@
  * OasisEngine merges the adapter into the base weights as they load (kernels/models/adapter.ts).
  */
 import type { ModelEntry } from './catalogue';
+import { downloadModel, openOpfsStore, withDownloadLock } from './download';
 import { readManifest } from './download/manager';
 import type { ModelStore } from './download/store';
 
@@ -61,6 +62,21 @@ export async function storedAdapters(store: ModelStore): Promise<AdapterEntry[]>
 		if (m?.complete && isAdapterEntry(entry)) out.push(entry);
 	}
 	return out;
+}
+
+/**
+ * Downloads an adapter into this device's model store (its two PEFT files, SHA-256 checked, one tab
+ * at a time), as both chat pickers (chat adapters, reward models) do when one is chosen. `onProgress`
+ * gets the fraction done, from 0 once the store is open. Resolves to the store's adapters afterwards,
+ * or to why nothing was saved: no OPFS store here, or another tab is downloading it.
+ */
+export async function saveAdapter(entry: AdapterEntry, onProgress: (fraction: number) => void): Promise<{ stored: AdapterEntry[] } | { refused: 'no-store' | 'other-tab' }> {
+	const store = await openOpfsStore();
+	if (!store) return { refused: 'no-store' };
+	onProgress(0);
+	const done = await withDownloadLock(entry.id, () => downloadModel(entry, { store, onProgress: (p) => onProgress(p.total ? p.bytes / p.total : 0) }));
+	if (done === null) return { refused: 'other-tab' };
+	return { stored: await storedAdapters(store) };
 }
 
 /** A reward job's adapter (a reward model that scores replies), not a chat adapter. */
