@@ -55,20 +55,29 @@ export function oasstTreeLines(lang: string, idPrefix: string, topics: readonly 
 }
 
 /**
- * Hot sampling (custom preset: temperature 5, the most the chat allows, no top-k, no top-p) for
- * the open chat. The bundled model is trained, so at everyday settings it may end a reply with
- * `<|im_end|>` before a test can stop it; this hot the next token is close to uniform over the
- * 1024-token vocabulary and a reply streams long enough to be stopped mid-way. Opens the chat
+ * Hot sampling (custom preset: temperature 5 and repetition penalty 10, the most the chat allows,
+ * no top-k, no top-p) for the open chat. The bundled model is trained, so at everyday settings it
+ * may end a reply with `<|im_end|>` before a test can stop it. Temperature alone still let it end
+ * after a few tokens now and then; `<|im_end|>` is in the prompt (ChatML), so the penalty damps it
+ * as well, and a reply streams long enough to be stopped mid-way. Opens the chat
  * settings if they are closed; `labels` name the controls in the interface language.
  */
 export async function hotSampling(
 	page: Page,
-	labels = { settings: 'Chat settings', preset: 'Sampling preset', custom: 'Custom', temperature: 'Temperature (0 = greedy)', topK: 'Top-k (0 = off)', topP: 'Top-p (1 = off)' }
+	labels = {
+		settings: 'Chat settings',
+		preset: 'Sampling preset',
+		custom: 'Custom',
+		temperature: 'Temperature (0 = greedy)',
+		topK: 'Top-k (0 = off)',
+		topP: 'Top-p (1 = off)',
+		repetitionPenalty: 'Repetition penalty (1 = off)'
+	}
 ): Promise<void> {
 	const preset = page.getByLabel(labels.preset);
 	if (!(await preset.isVisible())) await page.getByText(labels.settings, { exact: true }).click();
 	await preset.selectOption({ label: labels.custom });
-	for (const [label, value] of [[labels.temperature, '5'], [labels.topK, '0'], [labels.topP, '1']] as const) {
+	for (const [label, value] of [[labels.temperature, '5'], [labels.topK, '0'], [labels.topP, '1'], [labels.repetitionPenalty, '10']] as const) {
 		const field = page.getByLabel(label);
 		await field.fill(value);
 		await field.blur();

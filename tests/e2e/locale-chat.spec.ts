@@ -37,7 +37,7 @@ test('the chat in German: send, stop, continue, settings, model picker', async (
 	await page.getByLabel('Sampling-Voreinstellung').selectOption('k50');
 	await page.getByLabel('Maximale Antwortlänge (Token)').fill('1500');
 	await page.getByLabel('Maximale Antwortlänge (Token)').blur();
-	await hotSampling(page, { settings: 'Chat-Einstellungen', preset: 'Sampling-Voreinstellung', custom: 'Eigene', temperature: 'Temperatur (0 = greedy)', topK: 'Top-k (0 = aus)', topP: 'Top-p (1 = aus)' });
+	await hotSampling(page, { settings: 'Chat-Einstellungen', preset: 'Sampling-Voreinstellung', custom: 'Eigene', temperature: 'Temperatur (0 = greedy)', topK: 'Top-k (0 = aus)', topP: 'Top-p (1 = aus)', repetitionPenalty: 'Wiederholungsstrafe (1 = aus)' });
 	await expect(page.getByLabel('Modell', { exact: true })).toBeVisible();
 
 	await page.getByLabel('Nachricht', { exact: true }).fill('Hallo, Oasis!');
