@@ -1,3 +1,6 @@
+import { GpuError } from '../../kernels/gpu/errors.js';
+import { ModelError } from '../../kernels/models/errors.js';
+
 /** The shape of an `oasis` subcommand. */
 export interface CliCommand {
 	name: string;
@@ -22,4 +25,16 @@ export function info(message: string): void {
 /** A mistake in how the command was called: printed with a hint, exit code 2. */
 export class UsageError extends Error {
 	override name = 'UsageError';
+}
+
+/**
+ * The exit of a model command that failed: a model or GPU error is the user's to fix, so its message
+ * goes to stderr (no stack) and the exit code is 1; anything else is a bug and is rethrown.
+ */
+export function modelFailure(command: string, e: unknown): number {
+	if (e instanceof ModelError || e instanceof GpuError) {
+		process.stderr.write(`oasis ${command}: ${e.message}\n`);
+		return 1;
+	}
+	throw e;
 }

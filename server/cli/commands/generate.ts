@@ -2,9 +2,7 @@ import { parseArgs } from 'node:util';
 import type { GpuContext } from '../../../kernels/gpu/context.js';
 import type { SamplingParams } from '../../../kernels/ops/sampling/sampling.ref.js';
 import type { QuantMode } from '../../../kernels/models/weights.js';
-import { GpuError } from '../../../kernels/gpu/errors.js';
-import { ModelError } from '../../../kernels/models/errors.js';
-import { type CliCommand, emit, info, UsageError } from '../command.js';
+import { type CliCommand, emit, info, UsageError, modelFailure } from '../command.js';
 
 const HELP = `Usage: oasis generate --model PATH (--prompt TEXT [--chat] | --ids 1,2,3) [options]
 
@@ -171,7 +169,7 @@ export const generateCommand: CliCommand = {
 	async run(args) {
 		const o = parseGenerateArgs(args);
 		const { createNodeContext } = await import('../../../kernels/gpu/node.js');
-		const ctx = await createNodeContext().catch(report);
+		const ctx = await createNodeContext().catch((e: unknown) => void modelFailure('generate', e));
 		if (!ctx) return 1;
 		try {
 			const r = await runGenerate(o, ctx);
@@ -182,18 +180,9 @@ export const generateCommand: CliCommand = {
 			}
 			return 0;
 		} catch (e) {
-			return report(e) ?? 1;
+			return modelFailure('generate', e);
 		} finally {
 			ctx.destroy();
 		}
 	}
 };
-
-/** Model and GPU errors are the user's to fix: print the message (no stack), exit 1. */
-function report(e: unknown): undefined {
-	if (e instanceof ModelError || e instanceof GpuError) {
-		process.stderr.write(`oasis generate: ${e.message}\n`);
-		return undefined;
-	}
-	throw e;
-}

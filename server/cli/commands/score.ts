@@ -1,11 +1,10 @@
 import { parseArgs } from 'node:util';
 import type { GpuContext } from '../../../kernels/gpu/context.js';
-import { GpuError } from '../../../kernels/gpu/errors.js';
 import type { LoadedAdapter } from '../../../kernels/models/adapter.js';
 import { ModelError } from '../../../kernels/models/errors.js';
 import type { ModelFiles } from '../../../kernels/models/model-files.js';
 import type { QuantMode } from '../../../kernels/models/weights.js';
-import { type CliCommand, emit, UsageError } from '../command.js';
+import { type CliCommand, emit, UsageError, modelFailure } from '../command.js';
 
 const HELP = `Usage: oasis score --model PATH --adapter DIR --prompt TEXT --reply TEXT [options]
 
@@ -105,7 +104,7 @@ export const scoreCommand: CliCommand = {
 	async run(args) {
 		const o = parseScoreArgs(args);
 		const { createNodeContext } = await import('../../../kernels/gpu/node.js');
-		const ctx = await createNodeContext().catch(report);
+		const ctx = await createNodeContext().catch((e: unknown) => void modelFailure('score', e));
 		if (!ctx) return 1;
 		try {
 			const r = await runScore(o, ctx);
@@ -113,18 +112,9 @@ export const scoreCommand: CliCommand = {
 			else process.stdout.write(`${r.reward}\n`);
 			return 0;
 		} catch (e) {
-			return report(e) ?? 1;
+			return modelFailure('score', e);
 		} finally {
 			ctx.destroy();
 		}
 	}
 };
-
-/** Model and GPU errors are the user's to fix: print the message (no stack), exit 1. */
-function report(e: unknown): undefined {
-	if (e instanceof ModelError || e instanceof GpuError) {
-		process.stderr.write(`oasis score: ${e.message}\n`);
-		return undefined;
-	}
-	throw e;
-}
