@@ -506,8 +506,9 @@ async function main() {
 		console.log('\n── side by side ──');
 		for (const r of results) console.log(`  ${r.label.padEnd(34)} ${r.rate.toFixed(0).padStart(5)} cycles/s  cycle p50 ${ms(r.cycle.p50)}  p95 ${ms(r.cycle.p95)}  p99 ${ms(r.cycle.p99)}  server CPU/cycle ${ms(r.cpuPerCycle)}  load ${r.load[0].toFixed(2)}`);
 	}
-	const sqlite = results.findLast((r) => r.kind === 'sqlite');
-	if (sqlite) console.log(`\naim (SQLite): ≥ 500 cycles/s with p99 < 100 ms — ${sqlite.rate >= 500 && sqlite.cycle.p99 < 100 ? 'met' : 'not met'} (${sqlite.rate.toFixed(0)} cycles/s, p99 ${ms(sqlite.cycle.p99)})`);
+	// The aim is judged per SQLite configuration run (e.g. 1 process as `npm start` serves, and 2).
+	for (const r of results.filter((r) => r.kind === 'sqlite'))
+		console.log(`${r === results.find((x) => x.kind === 'sqlite') ? '\n' : ''}aim (SQLite): ≥ 500 cycles/s with p99 < 100 ms — ${r.rate >= 500 && r.cycle.p99 < 100 ? 'met' : 'not met'} for ${r.label} (${r.rate.toFixed(0)} cycles/s, p99 ${ms(r.cycle.p99)})`);
 }
 
 main()

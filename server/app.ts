@@ -13,7 +13,7 @@ let current: Promise<OpenDatabase> | undefined;
 
 /** The process's database (DATABASE_URL), opened and migrated on the first call. */
 export function getDatabase(): Promise<OpenDatabase> {
-	current ??= openDatabase(process.env.DATABASE_URL).catch((error) => {
+	current ??= openDatabase(process.env.DATABASE_URL, { backgroundCheckpoints: true }).catch((error) => {
 		current = undefined;
 		throw error;
 	});

@@ -8,6 +8,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.js';
 import { type DatabaseConfig, DatabaseUrlError, parseDatabaseUrl, redact } from './url.js';
 import { migrateToLatest } from './migrate.js';
+import { BACKSTOP_PAGES, startCheckpointer } from './checkpointer.js';
 
 export type Dialect = DatabaseConfig['dialect'];
 
@@ -26,11 +27,16 @@ export class DatabaseConnectError extends Error {
 export interface OpenOptions {
 	/** Run pending migrations (default true). */
 	migrate?: boolean;
+	/**
+	 * SQLite: checkpoint the write-ahead log on a worker thread instead of inside commits
+	 * (checkpointer.ts). For the long-running server; short-lived commands keep SQLite's own.
+	 */
+	backgroundCheckpoints?: boolean;
 }
 
 export async function openDatabase(url?: string, options: OpenOptions = {}): Promise<OpenDatabase> {
 	const config = parseDatabaseUrl(url);
-	const opened = config.dialect === 'sqlite' ? await openSqlite(config.path) : await openPostgres(config.connectionString);
+	const opened = config.dialect === 'sqlite' ? await openSqlite(config.path, options.backgroundCheckpoints ?? false) : await openPostgres(config.connectionString);
 	if (options.migrate ?? true) {
 		try {
 			await migrateToLatest(opened.db);
@@ -42,7 +48,7 @@ export async function openDatabase(url?: string, options: OpenOptions = {}): Pro
 	return opened;
 }
 
-async function openSqlite(path: string): Promise<OpenDatabase> {
+async function openSqlite(path: string, backgroundCheckpoints: boolean): Promise<OpenDatabase> {
 	const { default: SQLite } = await import('better-sqlite3');
 	let handle: import('better-sqlite3').Database;
 	try {
@@ -60,8 +66,18 @@ async function openSqlite(path: string): Promise<OpenDatabase> {
 	} catch (error) {
 		throw new DatabaseConnectError(`Cannot open the SQLite database at ${path}: ${(error as Error).message}. Check that the folder is writable, or set DATABASE_URL=sqlite:OTHER_PATH.`);
 	}
+	const checkpointer = backgroundCheckpoints && path !== ':memory:' ? startCheckpointer(path, { onError: (message) => console.error(`[oasis] background WAL checkpoints failing (SQLite checkpoints in commits instead, every ${BACKSTOP_PAGES} pages): ${message}`) }) : null;
+	if (checkpointer) handle.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
 	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
-	return { db, dialect: 'sqlite', location: `sqlite:${path}`, close: () => db.destroy() };
+	return {
+		db,
+		dialect: 'sqlite',
+		location: `sqlite:${path}`,
+		close: async () => {
+			await db.destroy();
+			await checkpointer?.stop();
+		}
+	};
 }
 
 /** Prepared statements kept per SQL text (the hot queries are few; variable `in` lists are bounded out). */

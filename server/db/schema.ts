@@ -25,6 +25,15 @@ export interface AppSettingTable {
 	updated_at: string;
 }
 
+/**
+ * `work_stamp`: a change stamp per tree, bumped by SQLite triggers on every message write that
+ * task selection reads (trees/work-view.ts caches active trees by it). Since 2026_11_28_0002.
+ */
+export interface WorkStampTable {
+	message_tree_id: string;
+	version: number;
+}
+
 /** `rate_limit_hit`: one counted hit of a rate limit (users/rate-limit.ts). Since 2026_11_28_0001. */
 export interface RateLimitHitTable {
 	subject: string;
@@ -55,4 +64,5 @@ export interface Database {
 	training_unit: TrainingUnitTable;
 	training_update: TrainingUpdateTable;
 	rate_limit_hit: RateLimitHitTable;
+	work_stamp: WorkStampTable;
 }

@@ -216,7 +216,9 @@ async function drawTask(
 	const choice = chooseTask(work, input.type, settings, env.random, limited);
 	if (!choice) fail('no_tasks', input.type === 'random' ? undefined : input.type);
 
-	const byId = new Map(view.messages.map((m) => [m.id, m]));
+	// The item's tree: every message a payload shows lies in it.
+	const item = choice.type === 'initial_prompt' ? null : 'parent' in choice ? choice.parent : 'item' in choice ? choice.item.parent : choice.message;
+	const byId = new Map((item ? (view.messagesByTree.get(item.message_tree_id) ?? []) : []).map((m) => [m.id, m]));
 	const threadTo = (id: string): WorkMessage[] => {
 		const thread: WorkMessage[] = [];
 		for (let m = byId.get(id); m; m = m.parent_id ? byId.get(m.parent_id) : undefined) thread.unshift(m);

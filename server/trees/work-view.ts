@@ -2,11 +2,20 @@
  * Loads a `WorkView`: the active trees of one language (in review, growing, ranking) with
  * their messages, and what this user already did on them. A handful of indexed queries, each
  * prepared once (server/db/prepared.ts); the rules are applied in work.ts.
+ *
+ * On SQLite the messages of the active trees are cached in the process, per tree, by the
+ * tree's change stamp (`work_stamp`, bumped by triggers on every message write that the view
+ * reads: migration 2026_11_28_0002): a task request reads the trees with their stamps and
+ * reloads only the trees whose stamp moved, instead of every message of every active tree
+ * (most of a request's reading). Reads inside a transaction, and PostgreSQL (no triggers
+ * there), always read afresh.
  */
+import { SqliteAdapter } from 'kysely';
 import { prepared, unindexed } from '../db/prepared.js';
 import type { Db } from '../env.js';
 import { countTreesInState } from './messages.repo.js';
 import type { TreeSettings } from './settings.js';
+import type { MessageTreeState } from './trees.table.js';
 import { WORK_MESSAGE_COLUMNS, type WorkMessage, type WorkView } from './work.js';
 
 const WORK_STATES = ['initial_prompt_review', 'growing', 'ranking'] as const;
@@ -20,8 +29,17 @@ export interface HeldTask {
 	expiry_date: string;
 }
 
+/** The active trees of `lang`, each with its change stamp (null where it has none: PostgreSQL). */
 const activeTrees = prepared(1, (db, lang: string) =>
-	db.selectFrom('message_tree_state').selectAll().where('lang', '=', lang).where('state', 'in', WORK_STATES).where('active', '=', 1).orderBy('message_tree_id')
+	db
+		.selectFrom('message_tree_state as t')
+		.leftJoin('work_stamp as w', 'w.message_tree_id', 't.message_tree_id')
+		.selectAll('t')
+		.select('w.version as work_version')
+		.where('t.lang', '=', lang)
+		.where('t.state', 'in', WORK_STATES)
+		.where('t.active', '=', 1)
+		.orderBy('t.message_tree_id')
 );
 
 /**
@@ -31,9 +49,84 @@ const activeTrees = prepared(1, (db, lang: string) =>
  */
 const inActiveTrees = (db: Db, lang: string) => db.selectFrom('message_tree_state').select('message_tree_id').where('lang', '=', lang).where('state', 'in', WORK_STATES).where('active', '=', 1);
 
-const treeMessages = prepared(1, (db, lang: string) =>
+const allTreeMessages = prepared(1, (db, lang: string) =>
 	db.selectFrom('message').select(WORK_MESSAGE_COLUMNS).where('message_tree_id', 'in', inActiveTrees(db, lang)).orderBy('created_date').orderBy('id')
 );
+
+const oneTreeMessages = prepared(1, (db, treeId: string) => db.selectFrom('message').select(WORK_MESSAGE_COLUMNS).where('message_tree_id', '=', treeId).orderBy('created_date').orderBy('id'));
+
+/** A cached tree: its messages as read at stamp `version`. */
+interface CachedTree {
+	version: number;
+	messages: readonly WorkMessage[];
+}
+
+/** Per database handle, per language: the active trees' messages (see the module comment). */
+const caches = new WeakMap<Db, Map<string, Map<string, CachedTree>>>();
+
+/** How often trees were taken from the cache and read from the database, per handle (for tests). */
+const stats = new WeakMap<Db, { reused: number; read: number }>();
+
+/** Trees served from the cache (`reused`) and read from the database (`read`) through `db` so far. */
+export function workViewCacheStats(db: Db): { reused: number; read: number } {
+	return { ...(stats.get(db) ?? { reused: 0, read: 0 }) };
+}
+
+/** Above this many changed trees, one query for all of them beats one per tree. */
+const MAX_TREE_QUERIES = 8;
+
+/** Group messages (in created order) by tree; each tree's list keeps that order. */
+function groupByTree(messages: readonly WorkMessage[]): Map<string, WorkMessage[]> {
+	const byTree = new Map<string, WorkMessage[]>();
+	for (const m of messages) {
+		const list = byTree.get(m.message_tree_id);
+		if (list) list.push(m);
+		else byTree.set(m.message_tree_id, [m]);
+	}
+	return byTree;
+}
+
+/**
+ * The messages of `trees` (the active trees of `lang`, with their stamps), per tree in created
+ * order. With a cache (SQLite, outside a transaction), trees whose stamp is unchanged are
+ * reused, the others read again; the cache then holds exactly these trees. A cached copy is
+ * stored under the stamp read with the trees, before its messages were read: a write landing in
+ * between leaves a copy newer than its stamp, which the next request (seeing the newer stamp)
+ * simply reads again.
+ */
+async function messagesOfTrees(db: Db, lang: string, trees: readonly { message_tree_id: string; work_version: number | null }[]): Promise<Map<string, readonly WorkMessage[]>> {
+	const byLang = !db.isTransaction && db.getExecutor().adapter instanceof SqliteAdapter ? cacheOf(db) : null;
+	const cached = byLang?.get(lang);
+	const stale = trees.filter((t) => t.work_version === null || cached?.get(t.message_tree_id)?.version !== Number(t.work_version));
+	const read = new Map<string, readonly WorkMessage[]>();
+	if (stale.length > MAX_TREE_QUERIES) {
+		for (const [id, list] of groupByTree(await allTreeMessages(db, lang))) read.set(id, list);
+	} else if (stale.length > 0) {
+		const lists = await Promise.all(stale.map((t) => oneTreeMessages(db, t.message_tree_id)));
+		stale.forEach((t, i) => read.set(t.message_tree_id, lists[i]));
+	}
+	const byTree = new Map<string, readonly WorkMessage[]>();
+	const next = new Map<string, CachedTree>();
+	for (const t of trees) {
+		const messages = read.get(t.message_tree_id) ?? cached?.get(t.message_tree_id)?.messages ?? [];
+		byTree.set(t.message_tree_id, messages);
+		if (t.work_version !== null) next.set(t.message_tree_id, { version: Number(t.work_version), messages });
+	}
+	if (byLang) {
+		byLang.set(lang, next);
+		let counts = stats.get(db);
+		if (!counts) stats.set(db, (counts = { reused: 0, read: 0 }));
+		counts.reused += trees.length - stale.length;
+		counts.read += stale.length;
+	}
+	return byTree;
+}
+
+function cacheOf(db: Db): Map<string, Map<string, CachedTree>> {
+	let cache = caches.get(db);
+	if (!cache) caches.set(db, (cache = new Map()));
+	return cache;
+}
 
 /** Messages of those trees this user labelled (reports aside). */
 const labelledByUser = prepared(2, (db, userId: string, lang: string) =>
@@ -98,11 +191,11 @@ export async function loadWorkView(
 	held?: readonly HeldTask[]
 ): Promise<WorkView> {
 	const nowIso = now.toISOString();
-	const trees = await activeTrees(db, lang);
+	const rows = await activeTrees(db, lang);
 	const none = <T>(): Promise<T[]> => Promise.resolve([]);
-	const empty = trees.length === 0;
-	const [messages, labels, emojis, reactions, rankings, recent, inReview, inLottery, open] = await Promise.all([
-		empty ? none<WorkMessage>() : treeMessages(db, lang),
+	const empty = rows.length === 0;
+	const [messagesByTree, labels, emojis, reactions, rankings, recent, inReview, inLottery, open] = await Promise.all([
+		empty ? new Map<string, readonly WorkMessage[]>() : messagesOfTrees(db, lang, rows),
 		empty ? none<{ message_id: string }>() : labelledByUser(db, userId, lang),
 		empty ? none<{ message_id: string; emoji: string }>() : skipMarkersOfUser(db, userId, lang),
 		empty ? none<{ message_id: string }>() : rankedByUser(db, userId, lang),
@@ -119,10 +212,11 @@ export async function loadWorkView(
 	const heldForRanking = holding.filter((t) => t.type.startsWith('rank_')).map((t) => t.parent_message_id);
 	const skipped = { reply: new Set<string>(), ranking: new Set<string>(), labeling: new Set<string>() };
 	for (const e of emojis) skipped[e.emoji.slice('_skip_'.length) as keyof typeof skipped].add(e.message_id);
+	const trees: MessageTreeState[] = rows.map(({ work_version: _, ...tree }) => tree);
 	return {
 		userId,
 		trees,
-		messages,
+		messagesByTree,
 		labelled: new Set([...labels.map((l) => l.message_id), ...heldForLabels.filter((id): id is string => id !== null)]),
 		skipped,
 		ranked: new Set([...reactions.map((r) => r.message_id), ...heldForRanking.filter((id): id is string => id !== null)]),

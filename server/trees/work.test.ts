@@ -37,7 +37,9 @@ function tree(id: string, state: MessageTreeState['state']): MessageTreeState {
 }
 function view(trees: MessageTreeState[], messages: Message[], over: Partial<WorkView> = {}): WorkView {
 	const none = new Set<string>();
-	return { userId: 'me', trees, messages, labelled: none, skipped: { reply: none, ranking: none, labeling: none }, ranked: none, rankingCounts: new Map(), recentReplyParents: none, inReview: 0, inLottery: 0, ...over };
+	const messagesByTree = new Map<string, Message[]>();
+	for (const m of messages) messagesByTree.set(m.message_tree_id, [...(messagesByTree.get(m.message_tree_id) ?? []), m]);
+	return { userId: 'me', trees, messagesByTree, labelled: none, skipped: { reply: none, ranking: none, labeling: none }, ranked: none, rankingCounts: new Map(), recentReplyParents: none, inReview: 0, inLottery: 0, ...over };
 }
 
 describe('findWork', () => {

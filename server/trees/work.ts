@@ -45,8 +45,8 @@ export type WorkMessage = Pick<Message, (typeof WORK_MESSAGE_COLUMNS)[number]>;
 export interface WorkView {
 	userId: string;
 	trees: MessageTreeState[];
-	/** Messages of those trees. */
-	messages: WorkMessage[];
+	/** Messages of each of those trees, oldest first (created date, then id). */
+	messagesByTree: ReadonlyMap<string, readonly WorkMessage[]>;
 	/** Message ids this user labelled (task labels). */
 	labelled: ReadonlySet<string>;
 	/** Message ids this user put a skip marker on, per marker. */
@@ -82,13 +82,11 @@ export function findWork(view: WorkView, s: TreeSettings): Work {
 		lonely: [],
 		rankItems: { rank_prompter_replies: [], rank_assistant_replies: [] }
 	};
-	const byTree = new Map<string, WorkMessage[]>();
-	for (const m of view.messages) byTree.set(m.message_tree_id, [...(byTree.get(m.message_tree_id) ?? []), m]);
 	// Not one's own message, not labelled or skipped by this user before.
 	const labelable = (m: WorkMessage) => m.user_id !== user && !view.labelled.has(m.id) && !view.skipped.labeling.has(m.id);
 
 	for (const tree of view.trees) {
-		const messages = byTree.get(tree.message_tree_id) ?? [];
+		const messages = view.messagesByTree.get(tree.message_tree_id) ?? [];
 		if (tree.state === 'initial_prompt_review') {
 			const root = messages.find((m) => m.parent_id === null);
 			if (root && !root.deleted && root.review_count < s.num_reviews_initial_prompt && labelable(root)) work.labelItems.label_initial_prompt.push(root);
