@@ -63,16 +63,19 @@ async function scoreTree(tx: ServiceEnv, messages: readonly Message[], parents: 
 	for (const [id, rank] of updates) await tx.db.updateTable('message').set({ rank }).where('id', '=', id).execute();
 }
 
-/** Counted (rankable) rankings per parent id in one tree. */
-async function rankingCounts(tx: ServiceEnv, treeId: string): Promise<Map<string, number>> {
-	const rows = await tx.db
+const rankingCountsOfTree = prepared(1, (db, treeId: string) =>
+	db
 		.selectFrom('message_reaction')
 		.select(['message_id', (eb) => eb.fn.countAll<number>().as('n')])
 		.where('message_tree_id', '=', treeId)
 		.where('kind', '=', 'ranking')
 		.where('not_rankable', '=', 0)
 		.groupBy('message_id')
-		.execute();
+);
+
+/** Counted (rankable) rankings per parent id in one tree. */
+async function rankingCounts(tx: ServiceEnv, treeId: string): Promise<Map<string, number>> {
+	const rows = await rankingCountsOfTree(tx.db, treeId);
 	return new Map(rows.map((r) => [r.message_id, Number(r.n)]));
 }
 
@@ -106,6 +109,7 @@ export async function checkTreeProgress(tx: ServiceEnv, settings: TreeSettings, 
  * (acceptance = 1 − (mean spam + mean lang_mismatch) > threshold). An accepted reply is never
  * rejected later. A prompt decides its tree: prompt lottery waiting, or aborted low grade.
  */
+const setReviewResult = prepared(2, (db, id: string, result: number) => db.updateTable('message').set({ review_result: result }).where('id', '=', id));
 const reviewLabels = prepared(1, (db, messageId: string) => db.selectFrom('text_labels').select('labels').where('message_id', '=', messageId).where('is_report', '=', 0));
 
 export async function applyReview(tx: ServiceEnv, settings: TreeSettings, message: Message): Promise<void> {
@@ -117,7 +121,7 @@ export async function applyReview(tx: ServiceEnv, settings: TreeSettings, messag
 	const value = acceptance(rows.map((r) => JSON.parse(r.labels) as SubmittedLabels));
 	const accepted = value > (isPrompt ? settings.acceptance_threshold_initial_prompt : settings.acceptance_threshold_reply);
 	const result = accepted ? 1 : message.review_result === 1 ? 1 : 0;
-	if (result !== message.review_result) await tx.db.updateTable('message').set({ review_result: result }).where('id', '=', message.id).execute();
+	if (result !== message.review_result) await setReviewResult(tx.db, message.id, result);
 	if (isPrompt) {
 		const tree = await lockTreeState(tx.db, tx.dialect, message.message_tree_id);
 		if (tree?.state === 'initial_prompt_review') {
