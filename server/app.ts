@@ -9,6 +9,13 @@ import { registerApiHandler } from './serve.js';
 
 registerApiHandler();
 
+// When the server stops (adapter-node and scripts/serve.mjs emit this once connections have
+// closed), close the database too: PostgreSQL's idle pool connections would otherwise keep the
+// process alive for their idle timeout, and SQLite's checkpoint thread checkpoints once more.
+process.once('sveltekit:shutdown', () => {
+	void closeDatabase().catch((error: unknown) => console.error('[oasis] closing the database failed:', error));
+});
+
 let current: Promise<OpenDatabase> | undefined;
 
 /** The process's database (DATABASE_URL), opened and migrated on the first call. */
