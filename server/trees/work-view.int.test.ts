@@ -5,6 +5,7 @@
  * through another connection to the same file (as another server process or the CLI makes).
  * PostgreSQL reads afresh every time and must give the same views.
  */
+import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { openDatabase } from '../db/database.js';
 import type { Db } from '../env.js';
@@ -14,6 +15,7 @@ import { simulate } from '../testing/simulation.js';
 import { label, write } from '../testing/flows.js';
 import { getTreeSettings, updateTreeSettings } from './settings.js';
 import { loadWorkView, workViewCacheStats } from './work-view.js';
+import { WORK_MESSAGE_COLUMNS } from './work.js';
 
 describeEachDialect('work view cache', (handle, dialect) => {
 	let h: Harness;
@@ -58,6 +60,14 @@ describeEachDialect('work view cache', (handle, dialect) => {
 		const { cached } = await bothViews(h.env.db, observers[2].id, lang);
 		return [...cached.messagesByTree.values()].flat().find((m) => m.id === id);
 	}
+
+	// PostgreSQL has no triggers (the cache is off there).
+	if (dialect === 'sqlite')
+		it('has every column the view reads watched by the stamp trigger', async () => {
+		const { rows } = await sql<{ sql: string }>`select sql from sqlite_master where type = 'trigger' and name = 'work_stamp_message_update'`.execute(h.env.db);
+		const watched = /after update of ([^]*?) on message/i.exec(rows[0]?.sql ?? '')?.[1].split(',').map((c) => c.trim());
+		expect(watched).toEqual(expect.arrayContaining([...WORK_MESSAGE_COLUMNS, 'created_date']));
+	});
 
 	it('equals a fresh read after every step of a simulated crowd', async () => {
 		const before = workViewCacheStats(h.env.db);
