@@ -62,12 +62,13 @@ describeEachDialect('work view cache', (handle, dialect) => {
 	}
 
 	// PostgreSQL has no triggers (the cache is off there).
-	if (dialect === 'sqlite')
+	if (dialect === 'sqlite') {
 		it('has every column the view reads watched by the stamp trigger', async () => {
-		const { rows } = await sql<{ sql: string }>`select sql from sqlite_master where type = 'trigger' and name = 'work_stamp_message_update'`.execute(h.env.db);
-		const watched = /after update of ([^]*?) on message/i.exec(rows[0]?.sql ?? '')?.[1].split(',').map((c) => c.trim());
-		expect(watched).toEqual(expect.arrayContaining([...WORK_MESSAGE_COLUMNS, 'created_date']));
-	});
+			const { rows } = await sql<{ sql: string }>`select sql from sqlite_master where type = 'trigger' and name = 'work_stamp_message_update'`.execute(h.env.db);
+			const watched = /after update of ([^]*?) on message/i.exec(rows[0]?.sql ?? '')?.[1].split(',').map((c) => c.trim());
+			expect(watched).toEqual(expect.arrayContaining([...WORK_MESSAGE_COLUMNS, 'created_date']));
+		});
+	}
 
 	it('equals a fresh read after every step of a simulated crowd', async () => {
 		const before = workViewCacheStats(h.env.db);
