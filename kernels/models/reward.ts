@@ -16,6 +16,16 @@ import type { ChatMessage, ModelTokenizer } from './tokenizer.js';
 /** The window when none is given: the trainer's default longest sequence. */
 export const REWARD_MAX_TOKENS = 2048;
 
+/**
+ * The window a reward model scores with: the reward job's `sequenceTokens` (what its head was
+ * trained on) when known, else {@link REWARD_MAX_TOKENS}, never past the loaded model's context
+ * `maxSeq` — the training worker cuts the same way (its sequence length, at most the model's
+ * positions), so a conversation is scored with exactly the tokens training would have kept.
+ */
+export function rewardWindow(maxSeq: number, sequenceTokens?: number): number {
+	return Math.min(maxSeq, sequenceTokens ?? REWARD_MAX_TOKENS);
+}
+
 /** A conversation a reward model scores: at least one message, the last an assistant reply. */
 export const rewardMessagesSchema = z
 	.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }), { error: 'messages must be a list of {role, content}' })

@@ -216,7 +216,7 @@ describeEachDialect('PEFT export of a LoRA job (oasis-tiny on WebGPU)', (handle,
 		expect(o.result).toMatchObject({ status: 'accepted', roundClosed: true });
 		expect((await mod.caller.training.adapterVersions({ jobId: job.id })).versions.map((v) => v.version)).toEqual([1]);
 		const listed = (await u.caller.training.adapters({ baseModel: MODEL_ID })).find((a) => a.jobId === job.id);
-		expect(listed).toMatchObject({ objective: 'reward', version: 1, rank: 2, alpha: 4 });
+		expect(listed).toMatchObject({ objective: 'reward', version: 1, rank: 2, alpha: 4, sequenceTokens: 64 }); // the window the chat scores with
 
 		const manager = new TrainingManager(h.env, trainingRuntime());
 		const get = async (path: string) => new Uint8Array(await (await adapterFileResponse(manager, { url: 'http://x/', headers: new Headers() }, job.id, path)).arrayBuffer());

@@ -267,10 +267,9 @@ export interface AdapterVersion {
 /**
  * The exportable versions of a job: every trained version (1 … newest) of a LoRA job (SFT and DPO
  * as CAUSAL_LM adapters, reward as SEQ_CLS), newest first. `reason` says why not, as a code the
- * page words: 'not_lora' (full training has no adapter); 'reward_head' is no longer returned
- * (reward jobs export since the SEQ_CLS form) and stays in the type while the page still words it.
+ * page words: 'not_lora' (full training has no adapter; reward jobs export in the SEQ_CLS form).
  */
-export async function adapterVersions(manager: TrainingManager, jobId: string): Promise<{ exportable: boolean; reason: 'not_lora' | 'reward_head' | null; versions: AdapterVersion[] }> {
+export async function adapterVersions(manager: TrainingManager, jobId: string): Promise<{ exportable: boolean; reason: 'not_lora' | null; versions: AdapterVersion[] }> {
 	const job = await manager.get(jobId);
 	if (job.mode.kind !== 'lora') return { exportable: false, reason: 'not_lora', versions: [] };
 	const rounds = await manager.metrics(jobId);
@@ -293,6 +292,8 @@ export interface FinishedAdapter {
 	rank: number;
 	alpha: number;
 	targets: string[];
+	/** The job's sequence length: the window a reward model was trained on (and should score with). */
+	sequenceTokens: number;
 	files: PeftFileInfo[];
 }
 
@@ -308,7 +309,7 @@ export async function finishedAdapters(manager: TrainingManager, baseModel?: str
 		const mode = j.mode as LoraMode;
 		try {
 			const e = await buildPeftExport(src, j.id);
-			out.push({ jobId: j.id, name: j.name, baseModel: j.baseModel, objective: j.objective, version: e.version, rank: mode.rank, alpha: mode.alpha, targets: [...mode.targets], files: e.info });
+			out.push({ jobId: j.id, name: j.name, baseModel: j.baseModel, objective: j.objective, version: e.version, rank: mode.rank, alpha: mode.alpha, targets: [...mode.targets], sequenceTokens: j.hyper.sequenceTokens, files: e.info });
 		} catch (error) {
 			if (!(error instanceof DomainError)) throw error;
 			// A job whose model is gone or whose vector is not a plain adapter: not offered.

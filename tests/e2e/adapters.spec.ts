@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
-import { trpc } from './helpers';
+import { oasstTreeLines, trainedLoraJob, trpc } from './helpers';
 
 // A finished LoRA job becomes something people use: a moderator creates an SFT LoRA job on the
 // bundled `oasis-tiny` through the API, a headless worker (`npx oasis worker --once`: the shared
@@ -9,7 +8,7 @@ import { trpc } from './helpers';
 // answers with the merged model, and still does with the network cut; the job page offers the
 // PEFT download. Its trees are Italian ('it'), so other specs' queues and snapshots are untouched.
 
-const TOPICS = [
+const TOPICS: [string, string][] = [
 	['Come si fa il pane in casa?', 'Impasta farina, acqua, lievito e sale, lascia lievitare e cuoci in forno ben caldo.'],
 	['Qual è la capitale d’Italia?', 'La capitale è Roma, nel Lazio, sul fiume Tevere.'],
 	['Come imparo ad andare in bicicletta?', 'Inizia su un prato, abbassa la sella e prova l’equilibrio spingendo con i piedi.'],
@@ -23,18 +22,6 @@ const TOPICS = [
 	['Come comincio a correre?', 'Alterna un minuto di corsa e uno di cammino, tre volte a settimana, e aumenta piano.'],
 	['Come conservo le erbe fresche?', 'Mettile in un bicchiere d’acqua in frigo, oppure congelale tritate nell’olio.']
 ];
-
-function treeLines(): string {
-	return TOPICS.map(([prompt, reply], i) => {
-		const id = `it-adapter-${String(i).padStart(2, '0')}`;
-		const message = { lang: 'it', review_count: 3, review_result: true, deleted: false, synthetic: false };
-		return JSON.stringify({
-			message_tree_id: id,
-			tree_state: 'ready_for_export',
-			prompt: { ...message, message_id: id, text: prompt, role: 'prompter', replies: [{ ...message, message_id: `${id}-a`, parent_id: id, text: reply, role: 'assistant', rank: 0, replies: [] }] }
-		});
-	}).join('\n');
-}
 
 const assistant = (page: Page) => page.locator('[data-testid=message][data-role=assistant]');
 
@@ -52,30 +39,17 @@ test('a finished LoRA job’s adapter: picked in the chat, answering offline, an
 	test.setTimeout(120_000);
 	const modContext = await browser.newContext();
 	const mod = modContext.request;
-	await trpc(mod, 'auth.devLogin', { name: 'Adapter Moderator', role: 'moderator' });
-	await trpc(mod, 'exchange.import', { jsonl: treeLines() });
-	const snapshot = await trpc<{ id: string; content_hash: string }>(mod, 'snapshot.create', { lang: 'it' });
 	const name = 'Italian oasis-tiny LoRA';
-	const job = await trpc<{ id: string }>(mod, 'training.create', {
+	const job = await trainedLoraJob(mod, baseURL!, {
+		moderator: 'Adapter Moderator',
+		lang: 'it',
+		jsonl: oasstTreeLines('it', 'it-adapter', TOPICS),
 		name,
 		objective: 'sft',
-		baseModel: 'oasis-tiny',
-		snapshot: { id: snapshot.id, contentHash: snapshot.content_hash },
-		mode: { kind: 'lora', rank: 2, alpha: 4, targets: ['q', 'v'] },
 		hyper: { lr: 1e-2, innerSteps: 1, batchTokens: 120, sequenceTokens: 64, validationExamples: 4, leaseSeconds: 600, roundSeconds: 3600 },
-		rounds: 1,
-		workersPerRound: 1,
-		seed: 11
+		seed: 11,
+		volunteer: 'Adapter Volunteer'
 	});
-
-	// A headless worker trains the one unit; the round closes and the job finishes.
-	const child = spawn(process.execPath, ['bin/oasis.js', 'worker', '--server', baseURL!, '--dev-login', 'Adapter Volunteer', '--jobs', job.id, '--once'], { stdio: ['ignore', 'pipe', 'pipe'] });
-	let stderr = '';
-	child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-	const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-	expect(code, stderr).toBe(0);
-	const { job: done } = await trpc<{ job: { state: string; version: number } }>(mod, 'training.get', { jobId: job.id }, 'query');
-	expect(done).toMatchObject({ state: 'finished', version: 1 });
 
 	// The server offers it to the chat: the newest version, with its files' sizes and hashes.
 	const offers = await trpc<{ jobId: string; version: number; files: { path: string; size: number }[] }[]>(mod, 'training.adapters', { baseModel: 'oasis-tiny' }, 'query');

@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
-import { expectNoHorizontalScroll, expectNoSeriousA11yViolations, trpc } from './helpers';
+import { expectNoHorizontalScroll, expectNoSeriousA11yViolations, trainedLoraJob, trpc } from './helpers';
 
 // Best of n with a trained reward model: a moderator creates a *reward* LoRA job on the bundled
 // `oasis-tiny` over a snapshot of ranked replies (two per prompt), a headless worker trains its one
 // unit, and in the chat it becomes the reward model: with best of 3 each prompt gets three replies
 // as sibling branches, each scored by the reward model (a second model in the engine worker, the
-// job's SEQ_CLS adapter over oasis-tiny), the best one shown — and the scores survive a reload.
+// job's SEQ_CLS adapter over oasis-tiny), the best one shown — and the scores survive a reload;
+// a regenerated batch takes the "picked" mark from the first one.
 // Its trees are Korean ('ko'), so other specs' queues and snapshots are untouched.
 
 const TOPICS: [string, string, string][] = [
@@ -61,33 +61,23 @@ async function candidateRewards(page: Page, previous: string, next: string): Pro
 }
 
 test('best of 3 with a trained reward model: three scored branches, the best one shown, kept over a reload, in German too', async ({ browser, baseURL }) => {
-	test.setTimeout(150_000);
+	test.setTimeout(180_000);
 	const modContext = await browser.newContext();
 	const mod = modContext.request;
-	await trpc(mod, 'auth.devLogin', { name: 'Reward Moderator', role: 'moderator' });
-	await trpc(mod, 'exchange.import', { jsonl: treeLines() });
-	const snapshot = await trpc<{ id: string; content_hash: string }>(mod, 'snapshot.create', { lang: 'ko' });
 	const name = 'Korean reward model';
-	const job = await trpc<{ id: string }>(mod, 'training.create', {
+	const job = await trainedLoraJob(mod, baseURL!, {
+		moderator: 'Reward Moderator',
+		lang: 'ko',
+		jsonl: treeLines(),
 		name,
 		objective: 'reward',
-		baseModel: 'oasis-tiny',
-		snapshot: { id: snapshot.id, contentHash: snapshot.content_hash },
-		mode: { kind: 'lora', rank: 2, alpha: 4, targets: ['q', 'v'] },
 		hyper: { lr: 1e-2, innerSteps: 1, batchTokens: 200, sequenceTokens: 64, validationExamples: 4, lossTolerance: 10, leaseSeconds: 600, roundSeconds: 3600 },
-		rounds: 1,
-		workersPerRound: 1,
-		seed: 13
+		seed: 13,
+		volunteer: 'Reward Volunteer'
 	});
-
-	// A headless worker trains the one unit; the round closes and the job finishes.
-	const child = spawn(process.execPath, ['bin/oasis.js', 'worker', '--server', baseURL!, '--dev-login', 'Reward Volunteer', '--jobs', job.id, '--once'], { stdio: ['ignore', 'pipe', 'pipe'] });
-	let stderr = '';
-	child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-	const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-	expect(code, stderr).toBe(0);
-	const offers = await trpc<{ jobId: string; objective: string; version: number }[]>(mod, 'training.adapters', { baseModel: 'oasis-tiny' }, 'query');
-	expect(offers.find((o) => o.jobId === job.id)).toMatchObject({ objective: 'reward', version: 1 });
+	// Offered with the window it was trained on, which the chat keeps and scores with.
+	const offers = await trpc<{ jobId: string; objective: string; version: number; sequenceTokens: number }[]>(mod, 'training.adapters', { baseModel: 'oasis-tiny' }, 'query');
+	expect(offers.find((o) => o.jobId === job.id)).toMatchObject({ objective: 'reward', version: 1, sequenceTokens: 64 });
 
 	const context = await browser.newContext();
 	const page = await context.newPage();
@@ -140,6 +130,20 @@ test('best of 3 with a trained reward model: three scored branches, the best one
 	await expectNoSeriousA11yViolations(page);
 	await page.setViewportSize({ width: 360, height: 740 });
 	await expectNoHorizontalScroll(page);
+
+	// Regenerating adds a second batch of three under the same prompt: its winner is shown and is
+	// the only reply still marked picked; the first batch's winner keeps its score, not the mark.
+	const reply = assistant(page).last();
+	await reply.getByRole('button', { name: 'Neu erzeugen' }).click();
+	await expect(reply.getByTestId('branch-position')).toHaveText(/^[456]\/6$/, { timeout: 60_000 });
+	await expect(page.getByTestId('best-of-status')).toHaveText('Die beste von 3 Antworten wurde ausgewählt.', { timeout: 60_000 });
+	await expect(reply.getByTestId('message-reward')).toHaveAttribute('data-best', 'true');
+	const shownNow = Number((await reply.getByTestId('branch-position').textContent())!.split('/')[0]) - 1;
+	for (let i = shownNow; i > first.shown; i--) await reply.getByRole('button', { name: 'Vorherige Version' }).click();
+	await expect(reply.getByTestId('branch-position')).toHaveText(`${first.shown + 1}/6`);
+	await expect(reply.getByTestId('message-reward')).toHaveAttribute('data-reward', String(first.rewards[first.shown]));
+	await expect(reply.getByTestId('message-reward')).toHaveAttribute('data-best', 'false');
+	await expect(reply.getByTestId('message-reward')).not.toContainText('ausgewählt');
 
 	await context.close();
 	await modContext.close();

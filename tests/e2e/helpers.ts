@@ -1,4 +1,5 @@
 /** Helpers shared by the end-to-end specs. */
+import { spawn } from 'node:child_process';
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 
@@ -82,4 +83,40 @@ export async function hotSampling(
 		await field.fill(value);
 		await field.blur();
 	}
+}
+
+/**
+ * A finished one-round LoRA job on the bundled `oasis-tiny`, set up as a moderator would: `mod`
+ * signed in as `moderator`, `jsonl` imported (exchange.import), a snapshot of `lang`, the job
+ * created, and its one unit trained by a headless worker (`bin/oasis.js worker --once` as
+ * `volunteer`) against `baseURL`; checks that the job finished with version 1, returns its id.
+ */
+export async function trainedLoraJob(
+	mod: APIRequestContext,
+	baseURL: string,
+	o: { moderator: string; lang: string; jsonl: string; name: string; objective: 'sft' | 'dpo' | 'reward'; hyper: Record<string, number>; seed: number; volunteer: string }
+): Promise<{ id: string }> {
+	await trpc(mod, 'auth.devLogin', { name: o.moderator, role: 'moderator' });
+	await trpc(mod, 'exchange.import', { jsonl: o.jsonl });
+	const snapshot = await trpc<{ id: string; content_hash: string }>(mod, 'snapshot.create', { lang: o.lang });
+	const job = await trpc<{ id: string }>(mod, 'training.create', {
+		name: o.name,
+		objective: o.objective,
+		baseModel: 'oasis-tiny',
+		snapshot: { id: snapshot.id, contentHash: snapshot.content_hash },
+		mode: { kind: 'lora', rank: 2, alpha: 4, targets: ['q', 'v'] },
+		hyper: o.hyper,
+		rounds: 1,
+		workersPerRound: 1,
+		seed: o.seed
+	});
+	// A headless worker trains the one unit; the round closes and the job finishes.
+	const child = spawn(process.execPath, ['bin/oasis.js', 'worker', '--server', baseURL, '--dev-login', o.volunteer, '--jobs', job.id, '--once'], { stdio: ['ignore', 'pipe', 'pipe'] });
+	let stderr = '';
+	child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+	const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+	expect(code, stderr).toBe(0);
+	const { job: done } = await trpc<{ job: { state: string; version: number } }>(mod, 'training.get', { jobId: job.id }, 'query');
+	expect(done).toMatchObject({ state: 'finished', version: 1 });
+	return job;
 }

@@ -34,6 +34,12 @@ export interface RewardModelRef {
 	version: number;
 	/** The job's name, for people. */
 	name: string;
+	/**
+	 * The job's sequence length, the window its head was trained on and scores with. Absent in
+	 * chats saved before it was kept: scoring falls back to reward.ts's `REWARD_MAX_TOKENS`, and
+	 * RewardPicker fills it in once the server or the model store knows it.
+	 */
+	sequenceTokens?: number;
 }
 
 /** A reply's score from a reward model, one of `of` candidates to the same prompt. */

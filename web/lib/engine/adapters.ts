@@ -19,6 +19,8 @@ export interface AdapterOffer {
 	version: number;
 	/** 'reward': a reward model (SEQ_CLS adapter with a score head) for best-of-n, no chat adapter. */
 	objective?: 'sft' | 'dpo' | 'reward';
+	/** The job's sequence length (a reward model scores with this window; reward.ts `rewardWindow`). */
+	sequenceTokens?: number;
 	files: { path: string; size: number; sha256: string }[];
 }
 
@@ -45,7 +47,7 @@ export function adapterEntry(base: ModelEntry, offer: AdapterOffer): AdapterEntr
 		requires: base.requires,
 		url: `/api/training/jobs/${offer.jobId}/adapter/v${offer.version}/`,
 		files: offer.files,
-		adapter: { baseModel: base.id, jobId: offer.jobId, jobName: offer.name, version: offer.version, ...(offer.objective ? { objective: offer.objective } : {}) }
+		adapter: { baseModel: base.id, jobId: offer.jobId, jobName: offer.name, version: offer.version, ...(offer.objective ? { objective: offer.objective } : {}), ...(offer.sequenceTokens ? { sequenceTokens: offer.sequenceTokens } : {}) }
 	};
 }
 

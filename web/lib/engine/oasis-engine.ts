@@ -4,7 +4,7 @@
  */
 import { requestGpuContext, type GpuContext } from '../../../kernels/gpu/context';
 import { LlamaModel, openModel, type ModelFiles } from '../../../kernels/models/index';
-import { REWARD_MAX_TOKENS, rewardInput } from '../../../kernels/models/reward';
+import { rewardInput, rewardWindow } from '../../../kernels/models/reward';
 import { adapterModelId } from './adapters';
 import { AsyncQueue } from './async-queue';
 import type { ModelEntry } from './catalogue';
@@ -111,7 +111,8 @@ export class OasisEngine implements Engine, Scorer {
 		const run = async () => {
 			try {
 				const model = await this.rewardModel(request);
-				const window = Math.min(model.model.maxSeq, REWARD_MAX_TOKENS);
+				// The reward job's own window (what its head was trained on), within the loaded context.
+				const window = rewardWindow(model.model.maxSeq, request.sequenceTokens);
 				const out: number[] = [];
 				for (const conversation of request.conversations) {
 					if (options.signal?.aborted) throw engineError('bad-request', 'errScoreStopped');

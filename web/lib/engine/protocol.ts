@@ -51,6 +51,7 @@ export const scoreRequestSchema = z.object({
 	baseModel: z.string().regex(/^[\w.-]+$/, 'baseModel must be a model id (letters, digits, . _ -)'),
 	jobId: z.string().regex(/^[\w-]+$/, 'jobId must be a training job id'),
 	version: z.number().int('version must be a whole number').min(1, 'version starts at 1'),
+	sequenceTokens: z.number().int('sequenceTokens must be a whole number').min(8, 'sequenceTokens is at least 8 (the trainer\'s smallest sequence length)').max(32_768, 'sequenceTokens is at most 32768 (the trainer\'s largest sequence length)').optional(),
 	conversations: z.array(conversationSchema).min(1, 'give at least one conversation to score').max(MAX_SCORE_CONVERSATIONS, `at most ${MAX_SCORE_CONVERSATIONS} conversations per request`)
 });
 

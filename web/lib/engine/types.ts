@@ -81,6 +81,8 @@ export interface ScoreRequest {
 	baseModel: string;
 	jobId: string;
 	version: number;
+	/** The reward job's sequence length: each conversation keeps its last this many tokens (absent: reward.ts's default). */
+	sequenceTokens?: number;
 	conversations: ChatCompletionMessage[][];
 }
 

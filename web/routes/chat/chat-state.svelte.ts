@@ -11,7 +11,7 @@ import { adapterModelId } from '$lib/engine/adapters';
 import { localizeEngineError } from '$lib/engine/errors';
 import type { ChatCompletionMessage, Engine, EngineInfo, Scorer } from '$lib/engine/types';
 import { t } from '$lib/i18n/catalogue/chat';
-import { plannedCandidates, rewardsFor } from './best-of-n';
+import { plannedCandidates, rewardsFor, scoreRequestFor, supersededBest } from './best-of-n';
 
 export interface EngineProblem {
 	code: string;
@@ -292,7 +292,7 @@ export class ChatState {
 			const system = chat.systemPrompt.trim() ? [{ role: 'system' as const, content: chat.systemPrompt }] : [];
 			const conversations: ChatCompletionMessage[][] = candidates.map((m) => [...system, ...threadTo(this.messages, m.id).map((x) => ({ role: x.role, content: x.content }))]);
 			this.scoreAbort = new AbortController();
-			const scores = await engine.score({ baseModel: reward.baseModel, jobId: reward.jobId, version: reward.version, conversations }, { signal: this.scoreAbort.signal });
+			const scores = await engine.score(scoreRequestFor(reward, conversations), { signal: this.scoreAbort.signal });
 			const model = adapterModelId(reward.baseModel, reward.jobId, reward.version);
 			const rewards = rewardsFor(scores, model);
 			for (const [i, m] of candidates.entries()) {
@@ -303,6 +303,12 @@ export class ChatState {
 			}
 			const best = candidates[rewards.findIndex((r) => r?.best)];
 			if (best) {
+				// An earlier batch under this prompt gives up its "picked": the new winner is the one shown.
+				for (const old of supersededBest(this.messages, parentId, ids)) {
+					const r = { ...old.reward!, best: false };
+					await updateMessage(this.db, old.id, { reward: r });
+					this.setLocal(old.id, { reward: r });
+				}
 				const leaf = await activate(this.db, chat.id, best.id);
 				if (this.chat?.id === chat.id) this.chat = { ...this.chat, activeLeafId: leaf };
 				this.announcement = t('bestOfAnnounce', { count: candidates.length });

@@ -23,7 +23,6 @@ export const t = defineMessages(
 		download: 'Download adapter (PEFT): {file}',
 		noVersion: 'No trained version yet: the first one appears when the first round closes.',
 		notLora: 'This job trains every parameter of the model, so it has no adapter to download.',
-		rewardHead: 'A reward model’s score head has no PEFT adapter form, so there is nothing to download.',
 		loadFailed: 'The adapter versions could not be loaded: {message}'
 	},
 	{
@@ -47,7 +46,6 @@ export const t = defineMessages(
 			download: 'Adapter herunterladen (PEFT): {file}',
 			noVersion: 'Noch keine trainierte Version: Die erste erscheint, wenn die erste Runde abgeschlossen ist.',
 			notLora: 'Dieser Job trainiert alle Parameter des Modells, daher gibt es keinen Adapter zum Herunterladen.',
-			rewardHead: 'Der Bewertungskopf eines Belohnungsmodells hat keine PEFT-Adapterform, daher gibt es nichts herunterzuladen.',
 			loadFailed: 'Die Adapter-Versionen konnten nicht geladen werden: {message}'
 		}
 	}
