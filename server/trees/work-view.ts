@@ -99,7 +99,8 @@ async function messagesOfTrees(db: Db, lang: string, trees: readonly { message_t
 	const cached = byLang?.get(lang);
 	const stale = trees.filter((t) => t.work_version === null || cached?.get(t.message_tree_id)?.version !== Number(t.work_version));
 	const read = new Map<string, readonly WorkMessage[]>();
-	if (stale.length > MAX_TREE_QUERIES) {
+	// Without a cache (PostgreSQL, transactions) every tree is stale: one query, not one per tree.
+	if (!byLang || stale.length > MAX_TREE_QUERIES) {
 		for (const [id, list] of groupByTree(await allTreeMessages(db, lang))) read.set(id, list);
 	} else if (stale.length > 0) {
 		const lists = await Promise.all(stale.map((t) => oneTreeMessages(db, t.message_tree_id)));
