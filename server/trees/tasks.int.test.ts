@@ -2,7 +2,9 @@ import { beforeAll, expect, it } from 'vitest';
 import { describeEachDialect } from '../testing/dialects.js';
 import { harness, ruleOf, type Harness } from '../testing/harness.js';
 import { label, take, write } from '../testing/flows.js';
-import { updateTreeSettings } from './settings.js';
+import { randomUUID } from 'node:crypto';
+import { getTreeSettings, updateTreeSettings } from './settings.js';
+import { claimTask, type DrawnTask } from './tasks.service.js';
 
 // Each test works in its own language, so trees of one test are invisible to the others.
 describeEachDialect('tasks', (handle) => {
@@ -26,6 +28,29 @@ describeEachDialect('tasks', (handle) => {
 		expect((await r1.caller.messages.tree({ id: rootId })).state).toBe('growing');
 		return { rootId, author, r1, r2 };
 	}
+
+	it('claims a reply task only while the reply would still be accepted', async () => {
+		// The draw reads outside a transaction, so a parent can fill between the draw and the claim.
+		const settings = await getTreeSettings(h.env.db);
+		const claim = async (lang: string, userId: string, parentId: string) => {
+			const now = h.env.now();
+			const task: DrawnTask = { id: randomUUID(), type: 'assistant_reply', payload: '{}', user_id: userId, lang, created_date: now.toISOString(), expiry_date: new Date(now.getTime() + 60_000).toISOString(), message_tree_id: parentId, parent_message_id: parentId };
+			return claimTask(h.env, task, settings, now, false);
+		};
+		const lang = 'zs';
+		const { rootId } = await growingTree(lang);
+		const writers = await Promise.all(Array.from({ length: settings.max_children_count }, (_, i) => h.user(`${lang}-w${i}`)));
+		const late = await h.user(`${lang}-late`);
+		expect(await claim(lang, writers[0].id, rootId)).toBe('ok'); // room, and nobody holds it
+		await h.env.db.updateTable('task').set({ done: 1 }).where('user_id', '=', writers[0].id).execute();
+		for (const w of writers) await write(w.caller, 'assistant_reply', lang);
+		expect(await claim(lang, writers[0].id, rootId)).toBe('taken'); // already replied
+		expect(await claim(lang, late.id, rootId)).toBe('taken'); // full: max_children_count live replies
+		const other = await growingTree('zt');
+		const mod = await h.user('zt-mod', 'moderator');
+		await mod.caller.moderation.haltTree({ treeId: other.rootId });
+		expect(await claim('zt', late.id, other.rootId)).toBe('taken'); // the tree stopped growing
+	});
 
 	it('takes a prompt through review and the lottery into growing', async () => {
 		await growingTree('aa');

@@ -8,7 +8,9 @@ import { fail } from '../errors.js';
 import { inTransaction, type ServiceEnv, type Db } from '../env.js';
 import { LIMITS, type Limit } from '../users/rate-limit.js';
 import { addSkipMarker } from './emoji.service.js';
-import { countTreesByState, lockMessage } from './messages.repo.js';
+import { countTreesByState, getTreeState, lockMessage } from './messages.repo.js';
+import { childCap, isLive } from './tree-analysis.js';
+import type { Message } from './trees.table.js';
 import { writeJournal } from './journal.js';
 import { promptLottery } from './lottery.js';
 import { getTreeSettings, type TreeSettings } from './settings.js';
@@ -171,7 +173,7 @@ export async function requestTask(env: ServiceEnv, userId: string, input: { type
 }
 
 /** A new task row, drawn but not yet stored. */
-interface DrawnTask {
+export interface DrawnTask {
 	id: string;
 	type: TaskType;
 	payload: string;
@@ -267,24 +269,37 @@ const heldTaskOn = prepared(3, (db, userId: string, itemId: string, nowIso: stri
 	db.selectFrom('task').select('id').where('user_id', '=', userId).where('parent_message_id', '=', itemId).where(unindexed('done'), '=', 0).where(unindexed('skipped'), '=', 0).where('expiry_date', '>', nowIso).limit(1)
 );
 
+const repliesTo = prepared(1, (db, parentId: string) => db.selectFrom('message').select(['user_id', 'deleted', 'review_result']).where('parent_id', '=', parentId));
+
+/**
+ * Whether a reply by `userId` to `parent` would pass submitReply's tree rules now: the parent is
+ * there, live and accepted, its tree growing, the user has not replied to it, and it has room
+ * for one more live child.
+ */
+async function replyFits(tx: ServiceEnv, parent: Message | undefined, userId: string, settings: TreeSettings): Promise<boolean> {
+	if (!parent || parent.deleted || parent.review_result !== 1) return false;
+	const tree = await getTreeState(tx.db, parent.message_tree_id);
+	if (!tree || tree.state !== 'growing' || !tree.active || parent.depth >= tree.max_depth) return false;
+	const siblings = await repliesTo(tx.db, parent.id);
+	return !siblings.some((m) => m.user_id === userId) && siblings.filter(isLive).length < childCap(parent, tree, settings);
+}
+
 /**
  * Store a drawn task unless a concurrent request got in first: `limited` when the task-request
  * limit filled meanwhile (then nothing is recorded), `pending` when the user reached the
  * pending-task limit meanwhile, `taken` when the item went to someone (or to this user)
- * meanwhile or the type's rate limit filled. With `countRequest`, the request's hit on the
+ * meanwhile, a reply would no longer be accepted (`replyFits`), or the type's rate limit filled. With `countRequest`, the request's hit on the
  * task-request limit is recorded first (and stays, whatever the outcome but `limited`). One short
  * write transaction: on SQLite it holds the write lock (BEGIN IMMEDIATE, database.ts), on
  * PostgreSQL the reply parent's tree and row (for a reply) and the user's row are locked.
  */
-async function claimTask(env: ServiceEnv, task: DrawnTask, settings: TreeSettings, now: Date, countRequest: boolean): Promise<'ok' | 'limited' | 'pending' | 'taken'> {
+export async function claimTask(env: ServiceEnv, task: DrawnTask, settings: TreeSettings, now: Date, countRequest: boolean): Promise<'ok' | 'limited' | 'pending' | 'taken'> {
 	return inTransaction(env, async (tx) => {
 		const reply = task.type === 'prompter_reply' || task.type === 'assistant_reply';
-		if (tx.dialect === 'postgres') {
-			// In the order every transaction locks (task → tree → message → user: a submission
-			// updates its author's activity last), so a request and a submission never deadlock.
-			if (reply && task.parent_message_id) await lockMessage(tx.db, tx.dialect, task.parent_message_id);
-			await lockUser(tx.db, task.user_id);
-		}
+		// In the order every transaction locks on PostgreSQL (task → tree → message → user: a
+		// submission updates its author's activity last), so a request and a submission never deadlock.
+		const parent = reply && task.parent_message_id ? await lockMessage(tx.db, tx.dialect, task.parent_message_id) : undefined;
+		if (tx.dialect === 'postgres') await lockUser(tx.db, task.user_id);
 		if (countRequest && !(await tx.limiter.hit(tx.db, LIMITS.taskRequests, task.user_id, now.getTime()))) return 'limited';
 		const [pending] = await pendingCount(tx.db, task.user_id, new Date(now.getTime() - PENDING_SPAN_MS).toISOString());
 		if (Number(pending?.n ?? 0) >= settings.max_pending_tasks_per_user) return 'pending';
@@ -294,6 +309,9 @@ async function claimTask(env: ServiceEnv, task: DrawnTask, settings: TreeSetting
 				: await heldTaskOn(tx.db, task.user_id, task.parent_message_id, now.toISOString());
 			if (other.length > 0) return 'taken';
 		}
+		// The draw read the tree outside any transaction: a reply that landed since may have filled
+		// the parent (or the tree stopped growing). Hand out only what submitReply would accept.
+		if (reply && !(await replyFits(tx, parent, task.user_id, settings))) return 'taken';
 		const typeLimit = TYPE_LIMITS[task.type];
 		if (typeLimit && !(await tx.limiter.hit(tx.db, typeLimit, task.user_id, now.getTime()))) return 'taken';
 		await insertTask(tx.db, task.id, task.type, task.payload, task.user_id, task.lang, task.created_date, task.expiry_date, task.message_tree_id, task.parent_message_id);
