@@ -16,6 +16,7 @@ import { label, write } from '../testing/flows.js';
 import { getTreeSettings, updateTreeSettings } from './settings.js';
 import { loadWorkView, workViewCacheStats } from './work-view.js';
 import { WORK_MESSAGE_COLUMNS } from './work.js';
+import { migrations } from '../db/migrations/index.js';
 
 describeEachDialect('work view cache', (handle, dialect) => {
 	let h: Harness;
@@ -134,4 +135,22 @@ describeEachDialect('work view cache', (handle, dialect) => {
 			await other.close();
 		}
 	});
+
+	if (dialect === 'sqlite') {
+		it('stamps the trees a database already holds when the migration runs', async () => {
+			const { Migrator } = await import('kysely');
+			const migrator = new Migrator({ db: h.env.db, provider: { getMigrations: async () => migrations } });
+			expect((await migrator.migrateTo('2026_11_28_0001_rate_limits')).error).toBeUndefined();
+			expect((await migrator.migrateToLatest()).error).toBeUndefined();
+			const unstamped = await h.env.db
+				.selectFrom('message')
+				.select('message_tree_id')
+				.distinct()
+				.where('message_tree_id', 'not in', h.env.db.selectFrom('work_stamp').select('message_tree_id'))
+				.execute();
+			expect(unstamped).toEqual([]);
+			expect(Number((await h.env.db.selectFrom('work_stamp').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).toBeGreaterThan(3);
+			await expectSameViews();
+		});
+	}
 });
