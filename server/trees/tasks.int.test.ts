@@ -52,6 +52,28 @@ describeEachDialect('tasks', (handle) => {
 		expect(await claim('zt', late.id, other.rootId)).toBe('taken'); // the tree stopped growing
 	});
 
+	it('acks only an open, unexpired task of the user, and says which rule refused it', async () => {
+		const lang = 'zu';
+		const [a, b] = await Promise.all(['a', 'b'].map((n) => h.user(`${lang}-${n}`)));
+		const row = (id: string) => h.env.db.selectFrom('task').select(['ack', 'frontend_message_id']).where('id', '=', id).executeTakeFirstOrThrow();
+		const first = await a.caller.tasks.request({ type: 'initial_prompt', lang });
+		expect(await ruleOf(b.caller.tasks.ack({ taskId: first.id, frontendMessageId: 'zu-b' }))).toBe('task_not_yours');
+		expect(await row(first.id)).toEqual({ ack: null, frontend_message_id: null });
+		await a.caller.tasks.ack({ taskId: first.id, frontendMessageId: 'zu-1' });
+		await a.caller.tasks.ack({ taskId: first.id, frontendMessageId: 'zu-1' }); // a repeat is harmless
+		expect(await row(first.id)).toEqual({ ack: 1, frontend_message_id: 'zu-1' });
+		await a.caller.tasks.submitReply({ taskId: first.id, clientId: 'zu-1', text: 'A question about the ack rules, asked only once.' });
+		expect(await ruleOf(a.caller.tasks.ack({ taskId: first.id, frontendMessageId: 'zu-1' }))).toBe('task_done');
+		const skipped = await a.caller.tasks.request({ type: 'initial_prompt', lang });
+		await a.caller.tasks.nack({ taskId: skipped.id, reason: 'not now' });
+		expect(await ruleOf(a.caller.tasks.ack({ taskId: skipped.id, frontendMessageId: 'zu-2' }))).toBe('task_skipped');
+		const late = await a.caller.tasks.request({ type: 'initial_prompt', lang });
+		h.clock.ms = Date.parse(late.expiryDate) + 1;
+		expect(await ruleOf(a.caller.tasks.ack({ taskId: late.id, frontendMessageId: 'zu-3' }))).toBe('task_expired');
+		expect(await row(late.id)).toEqual({ ack: null, frontend_message_id: null });
+		expect(await ruleOf(a.caller.tasks.ack({ taskId: randomUUID(), frontendMessageId: 'zu-4' }))).toBe('task_not_found');
+	});
+
 	it('takes a prompt through review and the lottery into growing', async () => {
 		await growingTree('aa');
 	});
