@@ -5,6 +5,7 @@ import { label, take, write } from '../testing/flows.js';
 import { randomUUID } from 'node:crypto';
 import { getTreeSettings, updateTreeSettings } from './settings.js';
 import { claimTask, type DrawnTask } from './tasks.service.js';
+import { loadWorkView } from './work-view.js';
 
 // Each test works in its own language, so trees of one test are invisible to the others.
 describeEachDialect('tasks', (handle) => {
@@ -228,6 +229,13 @@ describeEachDialect('tasks', (handle) => {
 		expect((await author.caller.messages.tree({ id: rootId })).state).toBe('ranking'); // not counted
 		const ballots = await h.env.db.selectFrom('message_reaction').select('not_rankable').where('message_id', '=', rootId).execute();
 		expect(ballots.map((b) => b.not_rankable).sort()).toEqual([0, 1]);
+		// The work view: both rankers ranked the parent (any ballot); one ranking counts.
+		const viewOf = async (userId: string) => loadWorkView(h.env.db, userId, lang, h.env.now(), await getTreeSettings(h.env.db));
+		for (const u of [x, y]) expect((await viewOf(u.id)).ranked.has(rootId)).toBe(true);
+		const other = await viewOf(author.id);
+		expect(other.ranked.has(rootId)).toBe(false);
+		expect(other.rankingCounts.get(rootId)).toBe(1);
+		expect((await y.caller.tasks.availability({ lang })).rank_assistant_replies).toBe(0);
 
 		const ta = await take(author.caller, 'rank_assistant_replies', lang);
 		if (ta.payload.type !== 'rank_assistant_replies') return;
