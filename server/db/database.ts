@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import type { Database } from './schema.js';
 import { type DatabaseConfig, DatabaseUrlError, parseDatabaseUrl, redact } from './url.js';
 import { migrateToLatest } from './migrate.js';
@@ -57,7 +57,6 @@ async function openSqlite(path: string, backgroundCheckpoints: boolean): Promise
 		handle.pragma('journal_mode = WAL');
 		handle.pragma('synchronous = NORMAL');
 		handle.pragma('foreign_keys = ON');
-		handle.pragma('busy_timeout = 5000');
 		// A bigger page cache (64 MiB) and memory-mapped reads: the work view reads every message of
 		// the active trees on each task request.
 		handle.pragma('cache_size = -65536');
@@ -68,7 +67,9 @@ async function openSqlite(path: string, backgroundCheckpoints: boolean): Promise
 	}
 	const checkpointer = backgroundCheckpoints && path !== ':memory:' ? startCheckpointer(path, { onError: (message) => console.error(`[oasis] background WAL checkpoints failing (SQLite checkpoints in commits instead, every ${BACKSTOP_PAGES} pages): ${message}`) }) : null;
 	if (checkpointer) handle.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-	const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
+	// Lock waits happen in `PatientSqliteDriver` (asynchronously), not in SQLite's busy handler.
+	handle.pragma('busy_timeout = 0');
+	const db = new Kysely<Database>({ dialect: new PatientSqliteDialect({ database: withStatementCache(handle) }) });
 	return {
 		db,
 		dialect: 'sqlite',
@@ -91,7 +92,7 @@ const STATEMENT_CACHE_SIZE = 500;
  * It also turns Kysely's `begin` into `begin immediate`: a transaction takes the write lock when
  * it starts, not at its first write. With several processes on one file (OASIS_WORKERS), a
  * deferred transaction that read and then tried to write after another process committed would
- * fail at once with SQLITE_BUSY (busy_timeout cannot help it); an immediate one waits its turn,
+ * fail at once with SQLITE_BUSY (no waiting can help it); an immediate one waits its turn (PatientSqliteDriver),
  * so the reads and checks of every transaction see what it then writes over. Within one process
  * Kysely runs one transaction at a time on the one connection anyway.
  */
@@ -114,6 +115,76 @@ function withStatementCache(handle: import('better-sqlite3').Database): { prepar
 			handle.close();
 		}
 	};
+}
+
+/** How long a statement waits for another connection's lock (what busy_timeout = 5000 gave). */
+const LOCK_WAIT_MS = 5000;
+
+/**
+ * Kysely's SQLite driver, waiting for locks without blocking the process. SQLite's own busy
+ * handler sleeps inside the statement: with several processes on one file (OASIS_WORKERS), a
+ * process waiting for another's write lock stopped serving everything for 1, 2, 5, 10… ms. Here
+ * the connection's busy timeout is 0 and a statement refused with SQLITE_BUSY outside a
+ * transaction — `BEGIN IMMEDIATE` above all (database.ts turns Kysely's `begin` into it), or an
+ * autocommit write — is retried after a short asynchronous pause (doubling to 8 ms) until
+ * LOCK_WAIT_MS; the event loop meanwhile serves other requests' non-database work. Inside a
+ * transaction the write lock is already held, and statements run as before.
+ */
+class PatientSqliteDriver extends SqliteDriver {
+	#inTransaction = false;
+
+	override async acquireConnection(): Promise<DatabaseConnection> {
+		const connection = await super.acquireConnection();
+		return {
+			executeQuery: (query) => (this.#inTransaction ? connection.executeQuery(query) : waitForLocks(() => connection.executeQuery(query))),
+			streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize)
+		};
+	}
+
+	override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+		await super.beginTransaction(connection);
+		this.#inTransaction = true;
+	}
+
+	override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+		try {
+			await super.commitTransaction(connection);
+		} finally {
+			this.#inTransaction = false;
+		}
+	}
+
+	override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+		try {
+			await super.rollbackTransaction(connection);
+		} finally {
+			this.#inTransaction = false;
+		}
+	}
+}
+
+class PatientSqliteDialect extends SqliteDialect {
+	readonly #config: SqliteDialectConfig;
+	constructor(config: SqliteDialectConfig) {
+		super(config);
+		this.#config = config;
+	}
+	override createDriver(): Driver {
+		return new PatientSqliteDriver(this.#config);
+	}
+}
+
+/** Run `attempt`, again after a pause while SQLite answers SQLITE_BUSY, for up to LOCK_WAIT_MS. */
+async function waitForLocks<T>(attempt: () => Promise<T>): Promise<T> {
+	const deadline = performance.now() + LOCK_WAIT_MS;
+	for (let pause = 0.5; ; pause = Math.min(pause * 2, 8)) {
+		try {
+			return await attempt();
+		} catch (error) {
+			if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY') || performance.now() > deadline) throw error;
+			await new Promise((resolve) => (pause < 1 ? setImmediate(resolve) : setTimeout(resolve, pause)));
+		}
+	}
 }
 
 async function openPostgres(connectionString: string): Promise<OpenDatabase> {
