@@ -1,3 +1,4 @@
+import type { GpuContext } from '../../kernels/gpu/context.js';
 import { GpuError } from '../../kernels/gpu/errors.js';
 import { ModelError } from '../../kernels/models/errors.js';
 
@@ -37,4 +38,22 @@ export function modelFailure(command: string, e: unknown): number {
 		return 1;
 	}
 	throw e;
+}
+
+/**
+ * Run a model command's `body` on a fresh Node WebGPU context (loaded on first use, so other
+ * commands start without it), destroyed afterwards; a model or GPU error, from the context or the
+ * body, ends as `modelFailure` words it.
+ */
+export async function onGpu(command: string, body: (ctx: GpuContext) => Promise<number>): Promise<number> {
+	const { createNodeContext } = await import('../../kernels/gpu/node.js');
+	const ctx = await createNodeContext().catch((e: unknown) => void modelFailure(command, e));
+	if (!ctx) return 1;
+	try {
+		return await body(ctx);
+	} catch (e) {
+		return modelFailure(command, e);
+	} finally {
+		ctx.destroy();
+	}
 }

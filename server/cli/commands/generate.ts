@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { GpuContext } from '../../../kernels/gpu/context.js';
 import type { SamplingParams } from '../../../kernels/ops/sampling/sampling.ref.js';
 import type { QuantMode } from '../../../kernels/models/weights.js';
-import { type CliCommand, emit, info, UsageError, modelFailure } from '../command.js';
+import { type CliCommand, emit, info, onGpu, UsageError } from '../command.js';
 
 const HELP = `Usage: oasis generate --model PATH (--prompt TEXT [--chat] | --ids 1,2,3) [options]
 
@@ -168,10 +168,7 @@ export const generateCommand: CliCommand = {
 	help: HELP,
 	async run(args) {
 		const o = parseGenerateArgs(args);
-		const { createNodeContext } = await import('../../../kernels/gpu/node.js');
-		const ctx = await createNodeContext().catch((e: unknown) => void modelFailure('generate', e));
-		if (!ctx) return 1;
-		try {
+		return onGpu('generate', async (ctx) => {
 			const r = await runGenerate(o, ctx);
 			if (o.json) emit(r);
 			else {
@@ -179,10 +176,6 @@ export const generateCommand: CliCommand = {
 				info(`${r.ids.length} tokens; prefill ${r.prefill_tok_s.toFixed(1)} tok/s, decode ${r.decode_tok_s.toFixed(1)} tok/s, ${r.dispatches} dispatches on ${r.adapter.vendor} ${r.adapter.architecture}`);
 			}
 			return 0;
-		} catch (e) {
-			return modelFailure('generate', e);
-		} finally {
-			ctx.destroy();
-		}
+		});
 	}
 };

@@ -4,7 +4,7 @@ import type { LoadedAdapter } from '../../../kernels/models/adapter.js';
 import { ModelError } from '../../../kernels/models/errors.js';
 import type { ModelFiles } from '../../../kernels/models/model-files.js';
 import type { QuantMode } from '../../../kernels/models/weights.js';
-import { type CliCommand, emit, UsageError, modelFailure } from '../command.js';
+import { type CliCommand, emit, onGpu, UsageError } from '../command.js';
 
 const HELP = `Usage: oasis score --model PATH --adapter DIR --prompt TEXT --reply TEXT [options]
 
@@ -103,18 +103,11 @@ export const scoreCommand: CliCommand = {
 	help: HELP,
 	async run(args) {
 		const o = parseScoreArgs(args);
-		const { createNodeContext } = await import('../../../kernels/gpu/node.js');
-		const ctx = await createNodeContext().catch((e: unknown) => void modelFailure('score', e));
-		if (!ctx) return 1;
-		try {
+		return onGpu('score', async (ctx) => {
 			const r = await runScore(o, ctx);
 			if (o.json) emit(r);
 			else process.stdout.write(`${r.reward}\n`);
 			return 0;
-		} catch (e) {
-			return modelFailure('score', e);
-		} finally {
-			ctx.destroy();
-		}
+		});
 	}
 };
