@@ -17,10 +17,9 @@ import { writeJournal } from './journal.js';
 import { lockMessage, lockTreeState, recentTextsOf } from './messages.repo.js';
 import { getTreeSettings, type TreeSettings } from './settings.js';
 import type { TaskPayload } from './task-payloads.js';
-import { ownTask } from './tasks.service.js';
+import { ownTask, replyRefusal } from './tasks.service.js';
 import type { Task } from './tasks.table.js';
 import { checkText, REPEAT_SPAN_MS } from './text-rules.js';
-import { childCap, isLive } from './tree-analysis.js';
 import { applyReview, checkTreeProgress } from './tree-manager.js';
 import type { MessageRole } from './trees.table.js';
 
@@ -99,16 +98,8 @@ export async function submitReply(env: ServiceEnv, userId: string, input: { task
 
 		const role: MessageRole = task.type === 'prompter_reply' ? 'prompter' : 'assistant';
 		const parent = task.parent_message_id ? await lockMessage(tx.db, tx.dialect, task.parent_message_id) : undefined;
-		if (!parent) fail('message_not_found');
-		if (parent.deleted) fail('parent_deleted');
-		const tree = await lockTreeState(tx.db, tx.dialect, parent.message_tree_id);
-		if (!tree || tree.state !== 'growing' || !tree.active) fail('tree_not_growing');
-		if (parent.review_result !== 1) fail('parent_not_accepted');
-		if (parent.role === role) fail('role_alternation');
-		if (parent.depth >= tree.max_depth) fail('max_depth');
-		const siblings = await tx.db.selectFrom('message').select(['id', 'user_id', 'deleted', 'review_result']).where('parent_id', '=', parent.id).execute();
-		if (siblings.some((m) => m.user_id === userId)) fail('already_replied');
-		if (siblings.filter(isLive).length >= childCap(parent, tree, settings)) fail('max_children');
+		const refused = await replyRefusal(tx, parent, userId, role, settings);
+		if (refused || !parent) fail(refused ?? 'message_not_found');
 
 		await tx.db.insertInto('message').values({ ...base, parent_id: parent.id, message_tree_id: parent.message_tree_id, role, depth: parent.depth + 1 }).execute();
 		await tx.db.updateTable('message').set({ children_count: parent.children_count + 1 }).where('id', '=', parent.id).execute();

@@ -4,13 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { prepared, unindexed } from '../db/prepared.js';
-import { fail } from '../errors.js';
+import { fail, type RuleCode } from '../errors.js';
 import { inTransaction, type ServiceEnv, type Db } from '../env.js';
 import { LIMITS, type Limit } from '../users/rate-limit.js';
 import { addSkipMarker } from './emoji.service.js';
-import { countTreesByState, getTreeState, lockMessage } from './messages.repo.js';
+import { countTreesByState, lockMessage, lockTreeState } from './messages.repo.js';
 import { childCap, isLive } from './tree-analysis.js';
-import type { Message } from './trees.table.js';
+import type { Message, MessageRole } from './trees.table.js';
 import { writeJournal } from './journal.js';
 import { promptLottery } from './lottery.js';
 import { getTreeSettings, type TreeSettings } from './settings.js';
@@ -285,23 +285,31 @@ const heldTaskOn = prepared(3, (db, userId: string, itemId: string, nowIso: stri
 const repliesTo = prepared(1, (db, parentId: string) => db.selectFrom('message').select(['user_id', 'deleted', 'review_result']).where('parent_id', '=', parentId));
 
 /**
- * Whether a reply by `userId` to `parent` would pass submitReply's tree rules now: the parent is
- * there, live and accepted, its tree growing, the user has not replied to it, and it has room
- * for one more live child.
+ * The rule that would refuse a `role` reply by `userId` to `parent` now, or null: the parent is
+ * there, live and accepted, of the other role and above the tree's depth limit; its tree is
+ * growing (its state row locked on PostgreSQL); the user has not replied to it yet; and it has
+ * room for one more live child. submitReply fails with it, and a claim hands out no reply task
+ * that it would refuse.
  */
-async function replyFits(tx: ServiceEnv, parent: Message | undefined, userId: string, settings: TreeSettings): Promise<boolean> {
-	if (!parent || parent.deleted || parent.review_result !== 1) return false;
-	const tree = await getTreeState(tx.db, parent.message_tree_id);
-	if (!tree || tree.state !== 'growing' || !tree.active || parent.depth >= tree.max_depth) return false;
+export async function replyRefusal(tx: ServiceEnv, parent: Message | undefined, userId: string, role: MessageRole, settings: TreeSettings): Promise<RuleCode | null> {
+	if (!parent) return 'message_not_found';
+	if (parent.deleted) return 'parent_deleted';
+	const tree = await lockTreeState(tx.db, tx.dialect, parent.message_tree_id);
+	if (!tree || tree.state !== 'growing' || !tree.active) return 'tree_not_growing';
+	if (parent.review_result !== 1) return 'parent_not_accepted';
+	if (parent.role === role) return 'role_alternation';
+	if (parent.depth >= tree.max_depth) return 'max_depth';
 	const siblings = await repliesTo(tx.db, parent.id);
-	return !siblings.some((m) => m.user_id === userId) && siblings.filter(isLive).length < childCap(parent, tree, settings);
+	if (siblings.some((m) => m.user_id === userId)) return 'already_replied';
+	if (siblings.filter(isLive).length >= childCap(parent, tree, settings)) return 'max_children';
+	return null;
 }
 
 /**
  * Store a drawn task unless a concurrent request got in first: `limited` when the task-request
  * limit filled meanwhile (then nothing is recorded), `pending` when the user reached the
  * pending-task limit meanwhile, `taken` when the item went to someone (or to this user)
- * meanwhile, a reply would no longer be accepted (`replyFits`), or the type's rate limit filled. With `countRequest`, the request's hit on the
+ * meanwhile, a reply would no longer be accepted (`replyRefusal`), or the type's rate limit filled. With `countRequest`, the request's hit on the
  * task-request limit is recorded first (and stays, whatever the outcome but `limited`). One short
  * write transaction: on SQLite it holds the write lock (BEGIN IMMEDIATE, database.ts), on
  * PostgreSQL the reply parent's tree and row (for a reply) and the user's row are locked.
@@ -324,7 +332,7 @@ export async function claimTask(env: ServiceEnv, task: DrawnTask, settings: Tree
 		}
 		// The draw read the tree outside any transaction: a reply that landed since may have filled
 		// the parent (or the tree stopped growing). Hand out only what submitReply would accept.
-		if (reply && !(await replyFits(tx, parent, task.user_id, settings))) return 'taken';
+		if (reply && (await replyRefusal(tx, parent, task.user_id, task.type === 'prompter_reply' ? 'prompter' : 'assistant', settings))) return 'taken';
 		const typeLimit = TYPE_LIMITS[task.type];
 		if (typeLimit && !(await tx.limiter.hit(tx.db, typeLimit, task.user_id, now.getTime()))) return 'taken';
 		await insertTask(tx.db, task.id, task.type, task.payload, task.user_id, task.lang, task.created_date, task.expiry_date, task.message_tree_id, task.parent_message_id);
