@@ -61,15 +61,21 @@ interface CachedTree {
 	messages: readonly WorkMessage[];
 }
 
-/** Per database handle, per language: the active trees' messages (see the module comment). */
-const caches = new WeakMap<Db, Map<string, Map<string, CachedTree>>>();
-
-/** How often trees were taken from the cache and read from the database, per handle (for tests). */
-const stats = new WeakMap<Db, { reused: number; read: number }>();
+/**
+ * Per database handle: each language's active trees' messages (see the module comment), and how
+ * many trees were taken from the cache (`reused`) and read from the database (`read`).
+ */
+interface Cache {
+	byLang: Map<string, Map<string, CachedTree>>;
+	reused: number;
+	read: number;
+}
+const caches = new WeakMap<Db, Cache>();
 
 /** Trees served from the cache (`reused`) and read from the database (`read`) through `db` so far. */
 export function workViewCacheStats(db: Db): { reused: number; read: number } {
-	return { ...(stats.get(db) ?? { reused: 0, read: 0 }) };
+	const cache = caches.get(db);
+	return { reused: cache?.reused ?? 0, read: cache?.read ?? 0 };
 }
 
 /** Above this many changed trees, one query for all of them beats one per tree. */
@@ -95,14 +101,15 @@ function groupByTree(messages: readonly WorkMessage[]): Map<string, WorkMessage[
  * simply reads again.
  */
 async function messagesOfTrees(db: Db, lang: string, trees: readonly { message_tree_id: string; work_version: number | null }[]): Promise<Map<string, readonly WorkMessage[]>> {
-	const byLang = !db.isTransaction && db.getExecutor().adapter instanceof SqliteAdapter ? cacheOf(db) : null;
-	const cached = byLang?.get(lang);
+	// Without a cache (PostgreSQL, transactions) every tree is read, in one query.
+	if (db.isTransaction || !(db.getExecutor().adapter instanceof SqliteAdapter)) return groupByTree(await allTreeMessages(db, lang));
+	let cache = caches.get(db);
+	if (!cache) caches.set(db, (cache = { byLang: new Map(), reused: 0, read: 0 }));
+	const cached = cache.byLang.get(lang);
 	const stale = trees.filter((t) => t.work_version === null || cached?.get(t.message_tree_id)?.version !== Number(t.work_version));
-	const read = new Map<string, readonly WorkMessage[]>();
-	// Without a cache (PostgreSQL, transactions) every tree is stale: one query, not one per tree.
-	if (!byLang || stale.length > MAX_TREE_QUERIES) {
-		for (const [id, list] of groupByTree(await allTreeMessages(db, lang))) read.set(id, list);
-	} else if (stale.length > 0) {
+	let read = new Map<string, readonly WorkMessage[]>();
+	if (stale.length > MAX_TREE_QUERIES) read = groupByTree(await allTreeMessages(db, lang));
+	else if (stale.length > 0) {
 		const lists = await Promise.all(stale.map((t) => oneTreeMessages(db, t.message_tree_id)));
 		stale.forEach((t, i) => read.set(t.message_tree_id, lists[i]));
 	}
@@ -113,20 +120,10 @@ async function messagesOfTrees(db: Db, lang: string, trees: readonly { message_t
 		byTree.set(t.message_tree_id, messages);
 		if (t.work_version !== null) next.set(t.message_tree_id, { version: Number(t.work_version), messages });
 	}
-	if (byLang) {
-		byLang.set(lang, next);
-		let counts = stats.get(db);
-		if (!counts) stats.set(db, (counts = { reused: 0, read: 0 }));
-		counts.reused += trees.length - stale.length;
-		counts.read += stale.length;
-	}
+	cache.byLang.set(lang, next);
+	cache.reused += trees.length - stale.length;
+	cache.read += stale.length;
 	return byTree;
-}
-
-function cacheOf(db: Db): Map<string, Map<string, CachedTree>> {
-	let cache = caches.get(db);
-	if (!cache) caches.set(db, (cache = new Map()));
-	return cache;
 }
 
 /**
