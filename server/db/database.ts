@@ -57,8 +57,8 @@ async function openSqlite(path: string, backgroundCheckpoints: boolean): Promise
 		handle.pragma('journal_mode = WAL');
 		handle.pragma('synchronous = NORMAL');
 		handle.pragma('foreign_keys = ON');
-		// A bigger page cache (64 MiB) and memory-mapped reads: the work view reads every message of
-		// the active trees on each task request.
+		// A bigger page cache (64 MiB) and memory-mapped reads: task requests read the active trees
+		// (all of their messages where no cache holds them: PostgreSQL aside, CLI commands, transactions).
 		handle.pragma('cache_size = -65536');
 		if (path !== ':memory:') handle.pragma('mmap_size = 268435456');
 		handle.pragma('temp_store = MEMORY');
@@ -92,8 +92,8 @@ const STATEMENT_CACHE_SIZE = 500;
  * It also turns Kysely's `begin` into `begin immediate`: a transaction takes the write lock when
  * it starts, not at its first write. With several processes on one file (OASIS_WORKERS), a
  * deferred transaction that read and then tried to write after another process committed would
- * fail at once with SQLITE_BUSY (no waiting can help it); an immediate one waits its turn (PatientSqliteDriver),
- * so the reads and checks of every transaction see what it then writes over. Within one process
+ * fail at once with SQLITE_BUSY (no waiting can help it); an immediate one waits its turn
+ * (PatientSqliteDriver), so the reads and checks of every transaction see what it then writes over. Within one process
  * Kysely runs one transaction at a time on the one connection anyway.
  */
 function withStatementCache(handle: import('better-sqlite3').Database): { prepare(sql: string): import('better-sqlite3').Statement; close(): void } {
