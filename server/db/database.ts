@@ -58,7 +58,7 @@ async function openSqlite(path: string, backgroundCheckpoints: boolean): Promise
 		handle.pragma('synchronous = NORMAL');
 		handle.pragma('foreign_keys = ON');
 		// A bigger page cache (64 MiB) and memory-mapped reads: task requests read the active trees
-		// (all of their messages where no cache holds them: PostgreSQL aside, CLI commands, transactions).
+		// (every message of them where the work-view cache does not apply: transactions, a cold start).
 		handle.pragma('cache_size = -65536');
 		if (path !== ':memory:') handle.pragma('mmap_size = 268435456');
 		handle.pragma('temp_store = MEMORY');
