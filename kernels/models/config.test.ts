@@ -1,6 +1,6 @@
 /** Config parsing and safetensors headers (pure logic: runs in Node and in the browser). */
 import { describe, expect, it } from 'vitest';
-import { parseHfConfig, ropeFrequencies } from './config.js';
+import { parseHfConfig, ropeAttentionScale, ropeFrequencies } from './config.js';
 import { ModelError } from './errors.js';
 import { readSafetensorsHeader, writeSafetensors } from './safetensors.js';
 import { blobSource } from './source.js';
@@ -45,10 +45,48 @@ describe('parseHfConfig', () => {
 		});
 	});
 
+	it('computes YaRN like transformers (Qwen3 long-context recipe)', () => {
+		// head_dim 128, theta 1e6, original 32768, max 131072 → factor 4; beta_fast 32, beta_slow 1.
+		// Ramp ends: floor(128·ln(32768 / (32·2π)) / (2·ln 1e6)) = 23, ceil(128·ln(32768 / 2π) / (2·ln 1e6)) = 40.
+		const cfg = {
+			...base,
+			model_type: 'qwen3',
+			hidden_size: 1024,
+			num_attention_heads: 8,
+			head_dim: 128,
+			rope_theta: 1e6,
+			max_position_embeddings: 131072,
+			rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32768 }
+		};
+		const c = parseHfConfig(cfg);
+		const plain = ropeFrequencies(parseHfConfig({ ...cfg, rope_scaling: null }));
+		const y = ropeFrequencies(c);
+		expect(y).toHaveLength(64);
+		for (let i = 0; i < 64; i++) {
+			const ramp = Math.min(1, Math.max(0, (i - 23) / (40 - 23)));
+			expect(y[i]).toBeCloseTo(plain[i] * (1 - ramp) + (plain[i] / 4) * ramp, 15);
+		}
+		expect(y[23]).toBe(plain[23]);
+		expect(y[40]).toBeCloseTo(plain[40] / 4, 18);
+		expect(ropeAttentionScale(c)).toBeCloseTo(1 + 0.1 * Math.log(4), 12);
+		// Without original_max_position_embeddings, the factor is rope_scaling.factor over max_position_embeddings.
+		const own = parseHfConfig({ ...cfg, max_position_embeddings: 32768, rope_scaling: { type: 'yarn', factor: 4, attention_factor: 1.5 } });
+		ropeFrequencies(own).forEach((f, i) => expect(f).toBeCloseTo(y[i], 18));
+		expect(ropeAttentionScale(own)).toBe(1.5);
+		// mscale / mscale_all_dim (DeepSeek style) set the attention factor as their ratio.
+		const ms = parseHfConfig({ ...cfg, rope_scaling: { type: 'yarn', factor: 4, original_max_position_embeddings: 32768, mscale: 1, mscale_all_dim: 0.5 } });
+		expect(ropeAttentionScale(ms)).toBeCloseTo((1 + 0.1 * Math.log(4)) / (1 + 0.05 * Math.log(4)), 12);
+		// Dynamic NTK only changes sequences longer than max_position_embeddings, which we never run.
+		const dyn = parseHfConfig({ ...cfg, rope_scaling: { type: 'dynamic', factor: 2 } });
+		expect(Array.from(ropeFrequencies(dyn))).toEqual(Array.from(plain));
+		expect(ropeAttentionScale(parseHfConfig({ ...cfg, rope_scaling: null }))).toBe(1);
+	});
+
 	it('names config.json and the field on errors', () => {
 		expect(() => parseHfConfig({ ...base, model_type: 'mamba' })).toThrow(/config\.json: model_type 'mamba' is not supported/);
 		expect(() => parseHfConfig({ ...base, num_hidden_layers: -1 })).toThrow(/config\.json: field 'num_hidden_layers'/);
-		expect(() => parseHfConfig({ ...base, rope_scaling: { type: 'dynamic', factor: 2 } })).toThrow(ModelError);
+		expect(() => parseHfConfig({ ...base, rope_scaling: { type: 'longrope', factor: 2 } })).toThrow(ModelError);
+		expect(() => parseHfConfig({ ...base, rope_scaling: { type: 'longrope', factor: 2 } })).toThrow(/rope_scaling type 'longrope' is not supported/);
 		expect(() => parseHfConfig({ ...base, rope_scaling: { rope_type: 'llama3', factor: 2 } })).toThrow(/low_freq_factor/);
 	});
 });

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ropeInvFreq, type RopeLayout } from '../ops/rope/rope.ref.js';
 import { ModelError } from './errors.js';
 
-/** Rope scaling variants we implement (HF `rope_scaling`). */
+/** Rope scaling variants we implement (HF `rope_scaling`, GGUF `rope.scaling.*` / `rope_freqs`). */
 export type RopeScaling =
 	| { type: 'linear'; factor: number }
 	| {
@@ -16,6 +16,31 @@ export type RopeScaling =
 			lowFreqFactor: number;
 			highFreqFactor: number;
 			originalMaxPositions: number;
+	  }
+	| {
+			/** YaRN: frequencies blended between interpolated and original by a ramp; cos/sin scaled. */
+			type: 'yarn';
+			factor: number;
+			originalMaxPositions: number;
+			betaFast: number;
+			betaSlow: number;
+			/** Multiplies cos and sin (HF `attention_factor`). */
+			attentionFactor: number;
+			/** Round the ramp's ends to whole dimensions (HF `truncate`, default true). */
+			truncate: boolean;
+	  }
+	| {
+			/**
+			 * Dynamic NTK: the base grows only for sequences longer than max_position_embeddings.
+			 * Our context never exceeds it (the KV cache is capped there), so this is the default RoPE.
+			 */
+			type: 'dynamic';
+			factor: number;
+	  }
+	| {
+			/** Per-frequency divisors (GGUF `rope_freqs.weight`, written for Llama 3.1+ scaling): f_i / d_i. */
+			type: 'factors';
+			factors: number[];
 	  };
 
 /** The decoder's view of a model, whatever file it came from. */
@@ -57,7 +82,13 @@ const ropeScalingSchema = z
 		factor: z.number().positive().optional(),
 		low_freq_factor: z.number().optional(),
 		high_freq_factor: z.number().optional(),
-		original_max_position_embeddings: z.number().int().optional()
+		original_max_position_embeddings: z.number().int().optional(),
+		attention_factor: z.number().positive().nullish(),
+		beta_fast: z.number().positive().nullish(),
+		beta_slow: z.number().positive().nullish(),
+		mscale: z.number().nullish(),
+		mscale_all_dim: z.number().nullish(),
+		truncate: z.boolean().nullish()
 	})
 	.passthrough()
 	.nullish();
@@ -95,14 +126,40 @@ function ids(v: number | number[] | null | undefined): number[] {
 	return Array.isArray(v) ? v : [v];
 }
 
-/** Reads rope_scaling; unknown types are an error naming the field. */
-export function parseRopeScaling(raw: z.infer<typeof ropeScalingSchema>, file: string): RopeScaling | null {
+/** YaRN's attention factor from its scale (transformers' `get_mscale`). */
+function yarnMscale(scale: number, mscale = 1): number {
+	return scale <= 1 ? 1 : 0.1 * mscale * Math.log(scale) + 1;
+}
+
+/**
+ * Reads rope_scaling; unknown types are an error naming the field. `maxPositions` is the
+ * config's max_position_embeddings (YaRN derives its factor from it when the original is given).
+ */
+export function parseRopeScaling(raw: z.infer<typeof ropeScalingSchema>, file: string, maxPositions = 2048): RopeScaling | null {
 	if (!raw) return null;
 	const type = raw.rope_type ?? raw.type ?? 'default';
 	if (type === 'default') return null;
 	const factor = raw.factor;
 	if (factor === undefined) throw new ModelError('bad-config', `${file}: rope_scaling.factor is required for type '${type}'`);
 	if (type === 'linear') return { type: 'linear', factor };
+	if (type === 'dynamic') return { type: 'dynamic', factor };
+	if (type === 'yarn') {
+		// As transformers computes it: with original_max_position_embeddings given, the factor is
+		// max_position_embeddings / original (DeepSeek-V3, Qwen3's long-context recipe).
+		const orig = raw.original_max_position_embeddings;
+		const f = orig !== undefined ? maxPositions / orig : factor;
+		const attentionFactor =
+			raw.attention_factor ?? (raw.mscale && raw.mscale_all_dim ? yarnMscale(f, raw.mscale) / yarnMscale(f, raw.mscale_all_dim) : yarnMscale(f));
+		return {
+			type: 'yarn',
+			factor: f,
+			originalMaxPositions: orig ?? maxPositions,
+			betaFast: raw.beta_fast ?? 32,
+			betaSlow: raw.beta_slow ?? 1,
+			attentionFactor,
+			truncate: raw.truncate ?? true
+		};
+	}
 	if (type === 'llama3') {
 		const { low_freq_factor: lo, high_freq_factor: hi, original_max_position_embeddings: orig } = raw;
 		if (lo === undefined || hi === undefined || orig === undefined) {
@@ -115,7 +172,7 @@ export function parseRopeScaling(raw: z.infer<typeof ropeScalingSchema>, file: s
 	}
 	throw new ModelError(
 		'unsupported',
-		`${file}: rope_scaling type '${type}' is not supported (supported: default, linear, llama3)`
+		`${file}: rope_scaling type '${type}' is not supported (supported: default, linear, dynamic, llama3, yarn)`
 	);
 }
 
@@ -169,7 +226,7 @@ export function parseHfConfig(json: unknown, generationConfig?: unknown, file = 
 		rotaryDim,
 		ropeLayout: 'half',
 		ropeTheta: c.rope_theta,
-		ropeScaling: parseRopeScaling(c.rope_scaling, file),
+		ropeScaling: parseRopeScaling(c.rope_scaling, file, c.max_position_embeddings),
 		rmsNormEps: c.rms_norm_eps,
 		maxPositions: c.max_position_embeddings,
 		tieEmbeddings: c.tie_word_embeddings,
@@ -185,8 +242,10 @@ export function parseHfConfig(json: unknown, generationConfig?: unknown, file = 
 export function ropeFrequencies(c: ModelConfig): Float64Array {
 	const inv = ropeInvFreq(c.rotaryDim, c.ropeTheta);
 	const s = c.ropeScaling;
-	if (!s) return inv;
+	if (!s || s.type === 'dynamic') return inv;
 	if (s.type === 'linear') return inv.map((f) => f / s.factor);
+	if (s.type === 'factors') return inv.map((f, i) => f / s.factors[i]);
+	if (s.type === 'yarn') return yarnFrequencies(inv, c.rotaryDim, c.ropeTheta, s);
 	const lowWavelen = s.originalMaxPositions / s.lowFreqFactor;
 	const highWavelen = s.originalMaxPositions / s.highFreqFactor;
 	return inv.map((f) => {
@@ -196,4 +255,33 @@ export function ropeFrequencies(c: ModelConfig): Float64Array {
 		const smooth = (s.originalMaxPositions / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
 		return (1 - smooth) * (f / s.factor) + smooth * f;
 	});
+}
+
+/**
+ * YaRN (arXiv 2309.00071, as transformers' `_compute_yarn_parameters`): frequencies that turn
+ * fewer than beta_slow times over the original context are interpolated (f / factor), those
+ * turning more than beta_fast times are kept, and a linear ramp over the dimension index blends
+ * between them.
+ */
+function yarnFrequencies(inv: Float64Array, dim: number, base: number, s: Extract<RopeScaling, { type: 'yarn' }>): Float64Array {
+	const correctionDim = (rotations: number) => (dim * Math.log(s.originalMaxPositions / (rotations * 2 * Math.PI))) / (2 * Math.log(base));
+	let low = correctionDim(s.betaFast);
+	let high = correctionDim(s.betaSlow);
+	if (s.truncate) {
+		low = Math.floor(low);
+		high = Math.ceil(high);
+	}
+	low = Math.max(low, 0);
+	high = Math.min(high, dim - 1);
+	if (low === high) high += 0.001;
+	return inv.map((f, i) => {
+		const ramp = Math.min(1, Math.max(0, (i - low) / (high - low)));
+		const keep = 1 - ramp;
+		return (f / s.factor) * (1 - keep) + f * keep;
+	});
+}
+
+/** The factor RoPE's cos and sin are multiplied by: YaRN's attention factor, 1 otherwise. */
+export function ropeAttentionScale(c: ModelConfig): number {
+	return c.ropeScaling?.type === 'yarn' ? c.ropeScaling.attentionFactor : 1;
 }

@@ -10,7 +10,7 @@ import type { ModelConfig, RopeScaling } from './config.js';
 import { ModelError } from './errors.js';
 import type { ModelFiles } from './model-files.js';
 import type { ModelSource } from './source.js';
-import { storedBytes, type StoredDType, type TensorIndex } from './tensors.js';
+import { readF32, storedBytes, type StoredDType, type TensorIndex } from './tensors.js';
 import { ggufTokenizerJson } from './gguf-tokenizer.js';
 import { ModelTokenizer } from './tokenizer.js';
 
@@ -120,6 +120,9 @@ export async function readGgufHeader(src: ModelSource, file: string): Promise<Gg
 	}
 }
 
+/** GGUF's Llama 3.1+ rope scaling: per-frequency divisors of the inverse frequencies. */
+const ROPE_FREQS = 'rope_freqs.weight';
+
 /** GGUF tensor name → canonical HF name. */
 export function canonicalName(gguf: string): string | null {
 	const top: Record<string, string> = {
@@ -170,14 +173,29 @@ export function ggufConfig(h: GgufHeader, file: string, index: TensorIndex): Mod
 	const tokens = md.get('tokenizer.ggml.tokens');
 	const embed = index.tensors.get('model.embed_tokens.weight');
 	const vocab = Array.isArray(tokens) ? tokens.length : num(md, k('vocab_size'), file, embed?.shape[0] ?? 0);
+	const maxPositions = num(md, k('context_length'), file, 2048);
 	let scaling: RopeScaling | null = null;
 	const st = md.get(k('rope.scaling.type'));
-	if (st !== undefined && st !== 'none') {
-		if (st !== 'linear') throw new ModelError('unsupported', `${file}: ${k('rope.scaling.type')} '${String(st)}' is not supported (none, linear)`);
-		scaling = { type: 'linear', factor: num(md, k('rope.scaling.factor'), file) };
+	if (st === 'linear') scaling = { type: 'linear', factor: num(md, k('rope.scaling.factor'), file) };
+	else if (st === 'yarn') {
+		// llama.cpp's YaRN: mscale = attn_factor · (1 + 0.1 ln factor), ramp ends floored/ceiled.
+		const factor = num(md, k('rope.scaling.factor'), file);
+		scaling = {
+			type: 'yarn',
+			factor,
+			originalMaxPositions: num(md, k('rope.scaling.original_context_length'), file, maxPositions),
+			betaFast: num(md, k('rope.scaling.yarn_beta_fast'), file, 32),
+			betaSlow: num(md, k('rope.scaling.yarn_beta_slow'), file, 1),
+			attentionFactor: num(md, k('rope.scaling.attn_factor'), file, 1) * (factor <= 1 ? 1 : 1 + 0.1 * Math.log(factor)),
+			truncate: true
+		};
+	} else if (st !== undefined && st !== 'none') {
+		throw new ModelError('unsupported', `${file}: ${k('rope.scaling.type')} '${String(st)}' is not supported (none, linear, yarn)`);
 	}
-	if (index.tensors.has('rope_freqs.weight')) {
-		throw new ModelError('unsupported', `${file}: tensor rope_freqs.weight (Llama 3.1-style rope scaling in GGUF) is not supported yet`);
+	// Llama 3.1+ scaling arrives as a tensor of per-frequency divisors; openGguf reads it.
+	const freqs = index.tensors.get(ROPE_FREQS);
+	if (freqs && (freqs.shape.length !== 1 || freqs.shape[0] !== num(md, k('rope.dimension_count'), file, headDim) / 2)) {
+		throw new ModelError('bad-shape', `${file}: tensor ${ROPE_FREQS} has shape [${freqs.shape}], expected [rope.dimension_count / 2]`);
 	}
 	const eos = ['tokenizer.ggml.eos_token_id', 'tokenizer.ggml.eot_token_id', 'tokenizer.ggml.eom_token_id']
 		.map((key) => md.get(key))
@@ -198,7 +216,7 @@ export function ggufConfig(h: GgufHeader, file: string, index: TensorIndex): Mod
 		ropeTheta: num(md, k('rope.freq_base'), file, 10000),
 		ropeScaling: scaling,
 		rmsNormEps: num(md, k('attention.layer_norm_rms_epsilon'), file, 1e-5),
-		maxPositions: num(md, k('context_length'), file, 2048),
+		maxPositions,
 		tieEmbeddings: !index.tensors.has('lm_head.weight'),
 		qkvBias: arch === 'qwen2' || index.tensors.has('model.layers.0.self_attn.q_proj.bias'),
 		oBias: index.tensors.has('model.layers.0.self_attn.o_proj.bias'),
@@ -230,6 +248,14 @@ export async function openGguf(source: ModelSource, file: string): Promise<Model
 		index.tensors.set(name, { name, fileName: t.name, file, dtype, shape, start, end });
 	}
 	const config = ggufConfig(h, file, index);
+	const freqs = index.tensors.get(ROPE_FREQS);
+	if (freqs) {
+		if (config.ropeScaling) throw new ModelError('unsupported', `${file}: both ${ROPE_FREQS} and rope.scaling.type '${config.ropeScaling.type}' are set; expected one`);
+		const factors = Array.from(await readF32(source, freqs));
+		const bad = factors.findIndex((f) => !(Number.isFinite(f) && f > 0));
+		if (bad >= 0) throw new ModelError('bad-format', `${file}: ${ROPE_FREQS}[${bad}] is ${factors[bad]}; expected a positive divisor`);
+		config.ropeScaling = { type: 'factors', factors };
+	}
 	const tj = ggufTokenizerJson(h.metadata);
 	let tokenizer: ModelTokenizer | null = null;
 	if (tj) {

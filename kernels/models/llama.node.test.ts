@@ -42,7 +42,12 @@ const SPECS: Record<string, FixtureSpec> = {
 		ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 32 }
 	},
 	qwen2: { arch: 'qwen2', vocab: 277, hidden: 48, intermediate: 72, layers: 2, heads: 6, kvHeads: 2, tie: true, seed: 2, ropeTheta: 1000000 },
-	qwen3: { arch: 'qwen3', vocab: 263, hidden: 64, intermediate: 96, layers: 3, heads: 4, kvHeads: 1, headDim: 24, tie: true, seed: 3 }
+	// YaRN (factor 256 / 64 = 4): the 72 positions run past the original 64, so the ramp and the
+	// attention factor on cos/sin both matter.
+	qwen3: {
+		arch: 'qwen3', vocab: 263, hidden: 64, intermediate: 96, layers: 3, heads: 4, kvHeads: 1, headDim: 24, tie: true, seed: 3,
+		ropeScaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 64 }
+	}
 };
 
 interface Check {
@@ -103,10 +108,8 @@ describe('Llama-family decoder vs float64 reference (64 greedy steps)', () => {
 		});
 	}
 
-	it('GGUF llama with F16 weights (adjacent-pairs RoPE on permuted Q/K)', async () => {
+	it('GGUF llama with F16 weights (adjacent-pairs RoPE on permuted Q/K, Llama 3 scaling as rope_freqs)', async () => {
 		const f = randomModel(SPECS.llama);
-		// GGUF has no llama3 rope scaling key: use plain rope for this one.
-		f.config.rope_scaling = null;
 		const path = join(dir, 'tiny-f16.gguf');
 		await writeFile(path, fixtureGguf(f));
 		const r = await checkAgainstRef(path, 1e-2);
@@ -119,8 +122,14 @@ describe('Llama-family decoder vs float64 reference (64 greedy steps)', () => {
 		const hf = await openModel((await openModelPath(hfPath)).source);
 		const gg = await openModel((await openModelPath(path)).source, 'tiny-f16.gguf');
 		expect(gg.config.ropeLayout).toBe('pairs');
-		const a = new LlamaRef(hf.config, await refWeights(hf)).forward(PROMPT.slice(0, 4));
-		const b = new LlamaRef(gg.config, await refWeights(gg)).forward(PROMPT.slice(0, 4));
-		for (let j = 0; j < a.length; j++) expect(Math.abs(a[j] - b[j])).toBeLessThan(1e-9);
+		expect(gg.config.ropeScaling?.type).toBe('factors');
+		const a = new LlamaRef(hf.config, await refWeights(hf)).forward(PROMPT);
+		const b = new LlamaRef(gg.config, await refWeights(gg)).forward(PROMPT);
+		// Equal but for the f32 rounding of rope_freqs' divisors (float64 from config.json).
+		const maxA = a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+		for (let j = 0; j < a.length; j++) expect(Math.abs(a[j] - b[j])).toBeLessThan(1e-6 * maxA);
+		// Without the divisors (plain RoPE) the logits move: the scaling is really applied.
+		const plain = new LlamaRef({ ...gg.config, ropeScaling: null }, await refWeights(gg)).forward(PROMPT);
+		expect(Math.max(...plain.map((v, j) => Math.abs(v - b[j])))).toBeGreaterThan(1e-3 * maxA);
 	});
 });

@@ -11,7 +11,7 @@
  *     scale 1/sqrt(Dh); x += att·Woᵀ (+bo); h = rmsnorm(x)·w_post; x += down(silu(gate(h))·up(h))
  *   logits = rmsnorm(x)·w_final · Eᵀ (E = lm_head, or the embedding when tied)
  */
-import { ropeFrequencies, type ModelConfig } from './config.js';
+import { ropeAttentionScale, ropeFrequencies, type ModelConfig } from './config.js';
 import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from './weights.js';
 
 /** Canonical name → f32 values (matrices row-major [rows, cols]). */
@@ -42,6 +42,7 @@ export class LlamaRef {
 	private readonly kCache: Float64Array[][] = [];
 	private readonly vCache: Float64Array[][] = [];
 	private readonly invFreq: Float64Array;
+	private readonly ropeScale: number;
 	private pos = 0;
 
 	constructor(
@@ -49,6 +50,7 @@ export class LlamaRef {
 		private readonly w: RefWeights
 	) {
 		this.invFreq = ropeFrequencies(config);
+		this.ropeScale = ropeAttentionScale(config);
 		for (let i = 0; i < config.numLayers; i++) {
 			this.kCache.push([]);
 			this.vCache.push([]);
@@ -67,7 +69,7 @@ export class LlamaRef {
 		for (let h = 0; h < heads; h++) {
 			for (let i = 0; i < half; i++) {
 				const a = p * this.invFreq[i];
-				const [c, s] = [Math.cos(a), Math.sin(a)];
+				const [c, s] = [this.ropeScale * Math.cos(a), this.ropeScale * Math.sin(a)];
 				const [iu, iv] = ropeLayout === 'half' ? [i, i + half] : [2 * i, 2 * i + 1];
 				const u = x[h * Dh + iu];
 				const v = x[h * Dh + iv];

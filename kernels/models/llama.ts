@@ -46,7 +46,7 @@ import { createRopeTable, type RopeTable } from '../ops/rope/rope.js';
 import { siluMul } from '../ops/silu-mul/silu-mul.js';
 import { checkSamplingParams, sample, type SamplingParams } from '../ops/sampling/sampling.js';
 import { seededRandom } from './random.js';
-import { ropeFrequencies, type ModelConfig } from './config.js';
+import { ropeAttentionScale, ropeFrequencies, type ModelConfig } from './config.js';
 import type { LoadedAdapter } from './adapter.js';
 import { GpuError } from '../gpu/errors.js';
 import { ModelError } from './errors.js';
@@ -334,7 +334,7 @@ export class LlamaModel {
 			});
 		}
 		const kv = layers.map(() => createKvCache(ctx, maxSeq, c.numKvHeads, c.headDim));
-		const table = createRopeTable(ctx, { rotaryDim: c.rotaryDim, theta: c.ropeTheta, maxPositions: maxSeq, invFreq: ropeFrequencies(c) });
+		const table = createRopeTable(ctx, { rotaryDim: c.rotaryDim, theta: c.ropeTheta, maxPositions: maxSeq, invFreq: ropeFrequencies(c), scale: ropeAttentionScale(c) });
 		const embed = mats.get(EMBED)!;
 		const head = c.tieEmbeddings ? embed : mats.get(LM_HEAD)!;
 		const fuseNorm = o.fuseNorm ?? defaultMatvecVariant(ctx) !== 'rows';

@@ -71,7 +71,7 @@ describe('bad input', () => {
 	it('unsupported architecture, rope scaling and activation name config.json and the field', async () => {
 		for (const [extra, re] of [
 			[{ model_type: 'gpt_neox' }, /config\.json: model_type 'gpt_neox' is not supported/],
-			[{ rope_scaling: { rope_type: 'yarn', factor: 4 } }, /config\.json: rope_scaling type 'yarn' is not supported/],
+			[{ rope_scaling: { rope_type: 'longrope', factor: 4 } }, /config\.json: rope_scaling type 'longrope' is not supported/],
 			[{ hidden_act: 'gelu' }, /config\.json: hidden_act 'gelu'/],
 			[{ num_key_value_heads: 3 }, /config\.json: num_attention_heads \(4\) must be a multiple of num_key_value_heads \(3\)/],
 			[{ hidden_size: 'big' }, /config\.json: field 'hidden_size'/]

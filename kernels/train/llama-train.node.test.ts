@@ -43,7 +43,11 @@ afterAll(async () => {
 
 const LLAMA: FixtureSpec = { arch: 'llama', vocab: 23, hidden: 12, intermediate: 20, layers: 2, heads: 4, kvHeads: 2, headDim: 6, tie: false, seed: 5, partialRotary: 2 / 3 };
 const QWEN2: FixtureSpec = { arch: 'qwen2', vocab: 19, hidden: 10, intermediate: 14, layers: 2, heads: 2, kvHeads: 1, headDim: 6, tie: true, seed: 6 };
-const QWEN3: FixtureSpec = { arch: 'qwen3', vocab: 17, hidden: 8, intermediate: 12, layers: 2, heads: 4, kvHeads: 2, headDim: 4, tie: true, seed: 7 };
+// YaRN on Qwen3: the attention factor scales cos/sin in the forward and the backward.
+const QWEN3: FixtureSpec = {
+	arch: 'qwen3', vocab: 17, hidden: 8, intermediate: 12, layers: 2, heads: 4, kvHeads: 2, headDim: 4, tie: true, seed: 7,
+	ropeScaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 64 }
+};
 
 /** Two sequences (lengths 7 and 5), trained on their later tokens. */
 function smallBatch(vocab: number, seed: number, lens = [7, 5]): TrainBatch {

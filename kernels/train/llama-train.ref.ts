@@ -4,7 +4,7 @@
  * batch (no KV cache; causal inside each sequence), the masked cross-entropy, and the full
  * backward composed from the op references, for every base tensor and LoRA adapter.
  */
-import { ropeFrequencies, type ModelConfig } from '../models/config.js';
+import { ropeAttentionScale, ropeFrequencies, type ModelConfig } from '../models/config.js';
 import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from '../models/weights.js';
 import { dpoLossRef, rewardLossRef } from './preference.ref.js';
 import type { PackedBatch } from './train-batch.js';
@@ -83,6 +83,7 @@ export function modelRef(
 	const { hiddenSize: D, numHeads: Hq, numKvHeads: Hkv, headDim: Dh, intermediateSize: I, vocabSize: V, rmsNormEps: eps } = c;
 	const T = batch.ids.length;
 	const inv = ropeFrequencies(c);
+	const rs = ropeAttentionScale(c);
 	const shape = { pos: batch.pos, Hq, Hkv, Dh };
 	const get = (n: string): Arr => {
 		const t = w.get(n);
@@ -136,8 +137,8 @@ export function modelRef(
 		// Qwen3: per-head RMSNorm of q and k before RoPE.
 		const qn = c.qkNorm ? rmsnormFwdRef(pq.y, get(n.qNorm), T * Hq, Dh, eps) : pq.y;
 		const kn = c.qkNorm ? rmsnormFwdRef(pk.y, get(n.kNorm), T * Hkv, Dh, eps) : pk.y;
-		const q = ropeTrainRef(qn, batch.pos, Hq, Dh, c.rotaryDim, c.ropeLayout, inv);
-		const k = ropeTrainRef(kn, batch.pos, Hkv, Dh, c.rotaryDim, c.ropeLayout, inv);
+		const q = ropeTrainRef(qn, batch.pos, Hq, Dh, c.rotaryDim, c.ropeLayout, inv, 1, rs);
+		const k = ropeTrainRef(kn, batch.pos, Hkv, Dh, c.rotaryDim, c.ropeLayout, inv, 1, rs);
 		const att = attentionTrainRef(q, k, pv.y, shape).out;
 		const po = proj(n.o, 'o', att, Hq * Dh, D, n.oBias);
 		const xMid = xIn.map((v, i) => v + po.y[i]);
@@ -156,8 +157,8 @@ export function modelRef(
 			addGrad(n.postNorm, r2.dw);
 			const dMid = dx.map((v, i) => v + r2.dx[i]);
 			const ga = attentionBackwardRef(q, k, pv.y, po.back(dMid), shape);
-			let dq = ropeTrainRef(ga.dq, batch.pos, Hq, Dh, c.rotaryDim, c.ropeLayout, inv, -1);
-			let dk = ropeTrainRef(ga.dk, batch.pos, Hkv, Dh, c.rotaryDim, c.ropeLayout, inv, -1);
+			let dq = ropeTrainRef(ga.dq, batch.pos, Hq, Dh, c.rotaryDim, c.ropeLayout, inv, -1, rs);
+			let dk = ropeTrainRef(ga.dk, batch.pos, Hkv, Dh, c.rotaryDim, c.ropeLayout, inv, -1, rs);
 			if (c.qkNorm) {
 				const rq = rmsnormBackwardRef(pq.y, get(n.qNorm), dq, T * Hq, Dh, eps);
 				const rk = rmsnormBackwardRef(pk.y, get(n.kNorm), dk, T * Hkv, Dh, eps);

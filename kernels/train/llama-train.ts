@@ -46,7 +46,7 @@ import { matmul } from '../ops/matmul/matmul.js';
 import { rmsnorm } from '../ops/rmsnorm/rmsnorm.js';
 import { createRopeTable, type RopeTable } from '../ops/rope/rope.js';
 import { siluMul } from '../ops/silu-mul/silu-mul.js';
-import { ropeFrequencies, type ModelConfig } from '../models/config.js';
+import { ropeAttentionScale, ropeFrequencies, type ModelConfig } from '../models/config.js';
 import { ModelError } from '../models/errors.js';
 import { readWeight, type ModelFiles } from '../models/model-files.js';
 import { seededRandom } from '../models/random.js';
@@ -372,7 +372,7 @@ export class LlamaTrainer {
 				const bound = 1 / Math.sqrt(D);
 				reward = makeParam(REWARD_HEAD, [1, D], Float32Array.from({ length: D }, () => (2 * rand() - 1) * bound));
 			}
-			const rope = createRopeTable(ctx, { rotaryDim: c.rotaryDim, theta: c.ropeTheta, maxPositions: maxSeq, invFreq: ropeFrequencies(c) });
+			const rope = createRopeTable(ctx, { rotaryDim: c.rotaryDim, theta: c.ropeTheta, maxPositions: maxSeq, invFreq: ropeFrequencies(c), scale: ropeAttentionScale(c) });
 			const embed = mats.get(EMBED)!;
 			const head = c.tieEmbeddings ? embed : mats.get(LM_HEAD)!;
 			const fn = vecs.get(FINAL_NORM)!;

@@ -96,7 +96,8 @@ export function rmsnormBackwardRef(x: Arr, w: Arr, dy: Arr, R: number, D: number
 
 /**
  * RoPE with per-token positions, x [T, H, Dh], the first R features of each head rotated.
- * `sign` −1 rotates by −angle: the transpose of the rotation, i.e. RoPE's backward.
+ * `sign` −1 rotates by −angle: the transpose of the rotation, i.e. RoPE's backward. `scale`
+ * multiplies cos and sin (YaRN's attention factor).
  */
 export function ropeTrainRef(
 	x: Arr,
@@ -106,7 +107,8 @@ export function ropeTrainRef(
 	R: number,
 	layout: RopeLayout,
 	invFreq: Arr,
-	sign: 1 | -1 = 1
+	sign: 1 | -1 = 1,
+	scale = 1
 ): Float64Array {
 	const y = Float64Array.from(x);
 	const half = R / 2;
@@ -115,8 +117,8 @@ export function ropeTrainRef(
 			const base = (t * H + h) * Dh;
 			for (let i = 0; i < half; i++) {
 				const a = pos[t] * invFreq[i];
-				const c = Math.cos(a);
-				const s = sign * Math.sin(a);
+				const c = scale * Math.cos(a);
+				const s = scale * sign * Math.sin(a);
 				const [iu, iv] = layout === 'half' ? [i, i + half] : [2 * i, 2 * i + 1];
 				const u = x[base + iu];
 				const v = x[base + iv];

@@ -15,7 +15,7 @@
  * Only standard ONNX ops (opset 17), plus `com.microsoft.MatMulNBits` for the 4-bit linear layers:
  * both the WebGPU and the WASM (CPU) execution providers of onnxruntime-web run them.
  */
-import { ropeFrequencies, type ModelConfig } from '../config.js';
+import { ropeAttentionScale, ropeFrequencies, type ModelConfig } from '../config.js';
 import type { RefWeights } from '../llama.ref.js';
 import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from '../weights.js';
 import { DataType, rawBytes, type AttributeValue, type ModelSpec, type NodeSpec, type TensorValue, type ValueInfo } from './proto.js';
@@ -97,6 +97,10 @@ export function buildLlamaOnnx(c: ModelConfig, weights: RefWeights, format: Onnx
 	const scaleT = g.f32('const.attn_scale', [], Float32Array.of(1 / Math.sqrt(Dh)));
 	const negT = g.f32('const.neg', [], Float32Array.of(-3.4028234663852886e38));
 	const invFreq = g.f32('rope.inv_freq', [Dh / 2], Float32Array.from(ropeFrequencies(c)));
+	// YaRN's attention factor multiplies cos and sin (1 for every other rope scaling).
+	const ropeScale = ropeAttentionScale(c);
+	const ropeScaleT = ropeScale === 1 ? '' : g.f32('const.rope_scale', [], Float32Array.of(ropeScale));
+	const scaled = (t: string) => (ropeScale === 1 ? t : g.node('Mul', [t, ropeScaleT]));
 	const shapeQ = g.i64('const.shape_q', [0, 0, Hq, Dh]);
 	const shapeKv = g.i64('const.shape_kv', [0, 0, Hkv, Dh]);
 	const shapeRep = g.i64('const.shape_rep', [0, Hq, -1, Dh]);
@@ -136,8 +140,8 @@ export function buildLlamaOnnx(c: ModelConfig, weights: RefWeights, format: Onnx
 	// Rotary tables for these positions: [B, S, 1, Dh/2], broadcast over heads.
 	const angles = attention === 'gqa' ? '' : g.node('Mul', [g.node('Unsqueeze', [g.node('Cast', ['position_ids'], { to: DataType.FLOAT }), g.i64('const.axis_last', [-1])]), invFreq]);
 	const heads = g.i64('const.axis_heads', [2]);
-	const cos = attention === 'gqa' ? '' : g.node('Unsqueeze', [g.node('Cos', [angles]), heads]);
-	const sin = attention === 'gqa' ? '' : g.node('Unsqueeze', [g.node('Sin', [angles]), heads]);
+	const cos = attention === 'gqa' ? '' : g.node('Unsqueeze', [scaled(g.node('Cos', [angles])), heads]);
+	const sin = attention === 'gqa' ? '' : g.node('Unsqueeze', [scaled(g.node('Sin', [angles])), heads]);
 	const rope = (t: string): string => {
 		const [a, b] = [`${t}/a`, `${t}/b`];
 		g.named('Split', [t, half], [a, b], { axis: -1 });
@@ -173,8 +177,8 @@ export function buildLlamaOnnx(c: ModelConfig, weights: RefWeights, format: Onnx
 		const sinT = new Float32Array(P * (Dh / 2));
 		for (let p = 0; p < P; p++) {
 			for (let i = 0; i < Dh / 2; i++) {
-				cosT[p * (Dh / 2) + i] = Math.cos(p * inv[i]);
-				sinT[p * (Dh / 2) + i] = Math.sin(p * inv[i]);
+				cosT[p * (Dh / 2) + i] = ropeScale * Math.cos(p * inv[i]);
+				sinT[p * (Dh / 2) + i] = ropeScale * Math.sin(p * inv[i]);
 			}
 		}
 		cosCache = g.f32('rope.cos_cache', [P, Dh / 2], cosT);

@@ -13,6 +13,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelConfig } from '../config.js';
 import { LlamaRef, top2, type RefWeights } from '../llama.ref.js';
 import { openModel, type ModelFiles } from '../model-files.js';
 import { folderSource } from '../source-node.js';
@@ -92,13 +93,13 @@ async function ortGreedy(session: import('onnxruntime-node').InferenceSession, i
 }
 
 /** The reference on `weights`; the LM head is `lm_head.weight` when given (q4 quantizes its own copy of a tied embedding). */
-function reference(weights: RefWeights): LlamaRef {
-	return new LlamaRef({ ...files.config, tieEmbeddings: !weights.has(LM_HEAD) }, weights);
+function reference(weights: RefWeights, config: ModelConfig = files.config): LlamaRef {
+	return new LlamaRef({ ...config, tieEmbeddings: !weights.has(LM_HEAD) }, weights);
 }
 
 /** Steps the reference along `ids` (the tokens the model chose) and compares each step's logits. */
-function compare(weights: RefWeights, got: { ids: number[]; logits: Float32Array[] }) {
-	const ref = reference(weights);
+function compare(weights: RefWeights, got: { ids: number[]; logits: Float32Array[] }, config?: ModelConfig) {
+	const ref = reference(weights, config);
 	let want = ref.forward(prompt);
 	let worst = 0;
 	let agree = 0;
@@ -160,6 +161,23 @@ describe('tiny ONNX model', () => {
 		const r = compare(effective, got);
 		expect(r.worst).toBeLessThan(1e-4);
 		expect(r.agree).toBe(r.decided);
+	});
+
+	it('YaRN rope scaling (frequencies and the cos/sin factor) in both attention variants', async () => {
+		const config: ModelConfig = {
+			...files.config,
+			ropeScaling: { type: 'yarn', factor: 4, originalMaxPositions: 8, betaFast: 32, betaSlow: 1, attentionFactor: 1 + 0.1 * Math.log(4), truncate: true }
+		};
+		for (const attention of ['ops', 'gqa'] as const) {
+			const { model, effective } = buildLlamaOnnx(config, f32, 'fp32', GRAPH_VERSION, attention);
+			const session = await ort.InferenceSession.create(encodeModel(model));
+			const got = await ortGreedy(session, prompt, 3);
+			await session.release();
+			const r = compare(effective, got, config);
+			expect(r.worst, attention).toBeLessThan(1e-4);
+			// The plain-RoPE reference disagrees: the scaling is really in the graph.
+			expect(compare(effective, got).worst, attention).toBeGreaterThan(1e-3);
+		}
 	});
 
 	it('Transformers.js loads the folder and generates the reference tokens greedily', async () => {

@@ -174,6 +174,7 @@ export function fixtureGguf(
 		...o.tokenizer
 	};
 	const tensors: GgufWriteTensor[] = [];
+	ggufRopeScaling(f.config, md, tensors);
 	for (const [name, t] of f.weights) {
 		const rule = GGUF_NAMES.find(([re]) => re.test(name));
 		if (!rule) throw new Error(`no GGUF name for ${name}`);
@@ -187,6 +188,39 @@ export function fixtureGguf(
 		else tensors.push({ name: gname, shape: t.shape, type: 1, data: new Uint8Array(toF16Array(data).buffer) });
 	}
 	return writeGguf(md, tensors);
+}
+
+/**
+ * config.json's rope_scaling as llama.cpp's converter writes it: linear and YaRN as
+ * `rope.scaling.*` keys, Llama 3's as a `rope_freqs.weight` tensor of per-frequency divisors.
+ */
+function ggufRopeScaling(c: Record<string, unknown>, md: Record<string, GgufWriteValue>, tensors: GgufWriteTensor[]): void {
+	const s = c.rope_scaling as Record<string, number | string> | null | undefined;
+	if (!s) return;
+	const arch = c.model_type as string;
+	const type = s.rope_type ?? s.type;
+	const factor = s.factor as number;
+	if (type === 'linear' || type === 'yarn') {
+		md[`${arch}.rope.scaling.type`] = { type: 'string', value: type };
+		md[`${arch}.rope.scaling.factor`] = { type: 'f32', value: factor };
+		if (s.original_max_position_embeddings !== undefined) {
+			md[`${arch}.rope.scaling.original_context_length`] = { type: 'u32', value: s.original_max_position_embeddings as number };
+		}
+		return;
+	}
+	if (type !== 'llama3') throw new Error(`fixtureGguf: rope_scaling type ${String(type)} has no GGUF form here`);
+	const dim = (c.head_dim as number) * ((c.partial_rotary_factor as number | undefined) ?? 1);
+	const theta = c.rope_theta as number;
+	const orig = s.original_max_position_embeddings as number;
+	const [lo, hi] = [s.low_freq_factor as number, s.high_freq_factor as number];
+	const divisors = Float32Array.from({ length: dim / 2 }, (_, i) => {
+		const wavelen = 2 * Math.PI * theta ** ((2 * i) / dim);
+		if (wavelen < orig / hi) return 1;
+		if (wavelen > orig / lo) return factor;
+		const smooth = (orig / wavelen - lo) / (hi - lo);
+		return 1 / ((1 - smooth) / factor + smooth);
+	});
+	tensors.push({ name: 'rope_freqs.weight', shape: [dim / 2], type: 0, data: new Uint8Array(divisors.buffer) });
 }
 
 /** GGUF Q8_0 bytes of row-major data (ggml's quantize_row_q8_0_ref: d = amax/127, f16). */

@@ -18,22 +18,24 @@ export interface RopeTable {
 
 /**
  * Builds the cos/sin table in float64 on the host. `invFreq` (length rotaryDim/2) overrides the
- * default theta^(-2i/R), e.g. for Llama 3 rope scaling computed from config.json.
+ * default theta^(-2i/R), e.g. for Llama 3 rope scaling computed from config.json; `scale`
+ * multiplies cos and sin (YaRN's attention factor).
  */
 export function createRopeTable(
 	ctx: GpuContext,
-	o: { rotaryDim: number; theta: number; maxPositions: number; invFreq?: ArrayLike<number> }
+	o: { rotaryDim: number; theta: number; maxPositions: number; invFreq?: ArrayLike<number>; scale?: number }
 ): RopeTable {
 	check(o.rotaryDim > 0 && o.rotaryDim % 2 === 0, `createRopeTable: rotaryDim must be even and > 0, got ${o.rotaryDim}`);
 	const half = o.rotaryDim / 2;
 	const inv = o.invFreq ?? ropeInvFreq(o.rotaryDim, o.theta);
+	const scale = o.scale ?? 1;
 	check(inv.length === half, `createRopeTable: invFreq has ${inv.length} values, expected ${half}`);
 	const data = new Float32Array(o.maxPositions * half * 2);
 	for (let p = 0; p < o.maxPositions; p++) {
 		for (let i = 0; i < half; i++) {
 			const a = p * inv[i];
-			data[(p * half + i) * 2] = Math.cos(a);
-			data[(p * half + i) * 2 + 1] = Math.sin(a);
+			data[(p * half + i) * 2] = scale * Math.cos(a);
+			data[(p * half + i) * 2 + 1] = scale * Math.sin(a);
 		}
 	}
 	checkBindingSize(data.byteLength, ctx.limits.maxStorageBufferBindingSize, 'rope table');
