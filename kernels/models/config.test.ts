@@ -82,6 +82,17 @@ describe('parseHfConfig', () => {
 		expect(ropeAttentionScale(parseHfConfig({ ...cfg, rope_scaling: null }))).toBe(1);
 	});
 
+	it('reads transformers 5 rope_parameters (theta and scaling in one object)', () => {
+		const v5 = parseHfConfig({ ...base, rope_parameters: { rope_type: 'linear', rope_theta: 1e6, factor: 2 } });
+		const old = parseHfConfig({ ...base, rope_theta: 1e6, rope_scaling: { type: 'linear', factor: 2 } });
+		expect(v5.ropeTheta).toBe(1e6);
+		expect(v5.ropeScaling).toEqual({ type: 'linear', factor: 2 });
+		expect(Array.from(ropeFrequencies(v5))).toEqual(Array.from(ropeFrequencies(old)));
+		expect(parseHfConfig({ ...base, rope_parameters: { rope_type: 'default', rope_theta: 5e5 } })).toMatchObject({ ropeTheta: 5e5, ropeScaling: null });
+		expect(parseHfConfig(base)).toMatchObject({ ropeTheta: 10000, ropeScaling: null });
+		expect(() => parseHfConfig({ ...base, rope_parameters: { rope_type: 'default', rope_theta: -1 } })).toThrow(/config\.json: field 'rope_parameters\.rope_theta'/);
+	});
+
 	it('names config.json and the field on errors', () => {
 		expect(() => parseHfConfig({ ...base, model_type: 'mamba' })).toThrow(/config\.json: model_type 'mamba' is not supported/);
 		expect(() => parseHfConfig({ ...base, num_hidden_layers: -1 })).toThrow(/config\.json: field 'num_hidden_layers'/);

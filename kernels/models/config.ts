@@ -75,7 +75,7 @@ export interface ModelConfig {
 
 const tokenIds = z.union([z.number().int(), z.array(z.number().int())]).nullish();
 
-const ropeScalingSchema = z
+const ropeScalingObject = z
 	.object({
 		type: z.string().optional(),
 		rope_type: z.string().optional(),
@@ -90,8 +90,8 @@ const ropeScalingSchema = z
 		mscale_all_dim: z.number().nullish(),
 		truncate: z.boolean().nullish()
 	})
-	.passthrough()
-	.nullish();
+	.passthrough();
+const ropeScalingSchema = ropeScalingObject.nullish();
 
 /** The fields of config.json we read (others are ignored). */
 const hfConfigSchema = z
@@ -105,8 +105,10 @@ const hfConfigSchema = z
 		num_key_value_heads: z.number().int().positive().nullish(),
 		head_dim: z.number().int().positive().nullish(),
 		rms_norm_eps: z.number().positive().default(1e-6),
-		rope_theta: z.number().positive().default(10000),
+		rope_theta: z.number().positive().nullish(),
 		rope_scaling: ropeScalingSchema,
+		// transformers 5 writes theta and scaling together here (rope_scaling is its old name).
+		rope_parameters: ropeScalingObject.extend({ rope_theta: z.number().positive().optional() }).nullish(),
 		partial_rotary_factor: z.number().positive().max(1).nullish(),
 		max_position_embeddings: z.number().int().positive().default(2048),
 		tie_word_embeddings: z.boolean().default(false),
@@ -225,8 +227,8 @@ export function parseHfConfig(json: unknown, generationConfig?: unknown, file = 
 		headDim,
 		rotaryDim,
 		ropeLayout: 'half',
-		ropeTheta: c.rope_theta,
-		ropeScaling: parseRopeScaling(c.rope_scaling, file, c.max_position_embeddings),
+		ropeTheta: c.rope_parameters?.rope_theta ?? c.rope_theta ?? 10000,
+		ropeScaling: parseRopeScaling(c.rope_parameters ?? c.rope_scaling, file, c.max_position_embeddings),
 		rmsNormEps: c.rms_norm_eps,
 		maxPositions: c.max_position_embeddings,
 		tieEmbeddings: c.tie_word_embeddings,

@@ -12,7 +12,7 @@ import { ModelError } from './errors.js';
 import { openGguf } from './gguf.js';
 import type { QuantCache } from './quant-cache.js';
 import { indexSafetensors } from './safetensors.js';
-import type { ModelSource } from './source.js';
+import { readText, type ModelSource } from './source.js';
 import { readAs, readF32, type TensorIndex } from './tensors.js';
 import { ModelTokenizer } from './tokenizer.js';
 import type { PlannedTensor } from './weights.js';
@@ -43,12 +43,24 @@ export async function openModel(source: ModelSource, gguf: string | null = null,
 	const index = await indexSafetensors(source);
 	let tokenizer: ModelTokenizer | null = null;
 	if (await source.has('tokenizer.json')) {
-		const tc = (await source.has('tokenizer_config.json')) ? await source.readJson('tokenizer_config.json') : {};
-		tokenizer = new ModelTokenizer(await source.readJson('tokenizer.json'), tc);
+		const tc = ((await source.has('tokenizer_config.json')) ? await source.readJson('tokenizer_config.json') : {}) as Record<string, unknown>;
+		tokenizer = new ModelTokenizer(await source.readJson('tokenizer.json'), { ...tc, chat_template: tc.chat_template ?? (await chatTemplateFile(source)) });
 		const eos = tokenizer.eosTokenId();
 		if (config.eosTokenIds.length === 0 && eos !== undefined) config.eosTokenIds.push(eos);
 	}
 	return { source, format: 'safetensors', config, index, tokenizer };
+}
+
+/**
+ * The chat template saved beside the tokenizer: transformers writes `chat_template.jinja` (older
+ * versions `chat_template.json`) instead of a `chat_template` in tokenizer_config.json.
+ */
+async function chatTemplateFile(source: ModelSource): Promise<string | undefined> {
+	if (await source.has('chat_template.jinja')) return readText(source, 'chat_template.jinja');
+	if (!(await source.has('chat_template.json'))) return undefined;
+	const t = ((await source.readJson('chat_template.json')) as { chat_template?: unknown } | null)?.chat_template;
+	if (typeof t !== 'string') throw new ModelError('bad-format', `${source.label}: chat_template.json has no "chat_template" string`);
+	return t;
 }
 
 /** Reads one planned tensor as the host data `uploadWeight` takes for its format. */
