@@ -97,6 +97,10 @@ describe('parseHfConfig', () => {
 		expect(() => parseHfConfig({ ...base, model_type: 'mamba' })).toThrow(/config\.json: model_type 'mamba' is not supported/);
 		expect(() => parseHfConfig({ ...base, num_hidden_layers: -1 })).toThrow(/config\.json: field 'num_hidden_layers'/);
 		expect(() => parseHfConfig({ ...base, rope_scaling: { type: 'longrope', factor: 2 } })).toThrow(ModelError);
+		expect(parseHfConfig({ ...base, layer_types: ['full_attention', 'full_attention'] }).numLayers).toBe(2);
+		expect(() => parseHfConfig({ ...base, layer_types: ['full_attention', 'sliding_attention'] })).toThrow(
+			/config\.json: layer_types\[1\] is 'sliding_attention'; only 'full_attention' layers are supported/
+		);
 		expect(() => parseHfConfig({ ...base, rope_scaling: { type: 'longrope', factor: 2 } })).toThrow(/rope_scaling type 'longrope' is not supported/);
 		expect(() => parseHfConfig({ ...base, rope_scaling: { rope_type: 'llama3', factor: 2 } })).toThrow(/low_freq_factor/);
 	});

@@ -115,6 +115,7 @@ const hfConfigSchema = z
 		attention_bias: z.boolean().nullish(),
 		mlp_bias: z.boolean().nullish(),
 		use_sliding_window: z.boolean().nullish(),
+		layer_types: z.array(z.string()).nullish(),
 		hidden_act: z.string().default('silu'),
 		bos_token_id: tokenIds,
 		eos_token_id: tokenIds
@@ -199,6 +200,10 @@ export function parseHfConfig(json: unknown, generationConfig?: unknown, file = 
 	}
 	if (c.mlp_bias) throw new ModelError('unsupported', `${file}: mlp_bias true is not supported`);
 	if (c.use_sliding_window) throw new ModelError('unsupported', `${file}: use_sliding_window true is not supported`);
+	const windowed = c.layer_types?.findIndex((t) => t !== 'full_attention') ?? -1;
+	if (windowed >= 0) {
+		throw new ModelError('unsupported', `${file}: layer_types[${windowed}] is '${c.layer_types![windowed]}'; only 'full_attention' layers are supported`);
+	}
 	const numKvHeads = c.num_key_value_heads ?? c.num_attention_heads;
 	if (c.num_attention_heads % numKvHeads !== 0) {
 		throw new ModelError(
