@@ -13,7 +13,10 @@ export interface GgufWriteTensor {
 	name: string;
 	/** Row-major shape (written innermost-first). */
 	shape: number[];
-	/** ggml type id: 0 F32, 1 F16, 2 Q4_0, 8 Q8_0, 12 Q4_K. */
+	/**
+	 * ggml type id: 0 F32, 1 F16, 2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1, 8 Q8_0, 10 Q2_K, 11 Q3_K,
+	 * 12 Q4_K, 13 Q5_K, 14 Q6_K, 30 BF16 (the ones gguf.ts reads); `data` already in that layout.
+	 */
 	type: number;
 	data: Uint8Array;
 }

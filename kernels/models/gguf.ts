@@ -10,15 +10,51 @@ import type { ModelConfig, RopeScaling } from './config.js';
 import { ModelError } from './errors.js';
 import type { ModelFiles } from './model-files.js';
 import type { ModelSource } from './source.js';
-import { readF32, storedBytes, type StoredDType, type TensorIndex } from './tensors.js';
+import { blockElements, readF32, storedBytes, type StoredDType, type TensorIndex } from './tensors.js';
 import { ggufTokenizerJson } from './gguf-tokenizer.js';
 import { ModelTokenizer } from './tokenizer.js';
 
 export type GgufValue = number | bigint | boolean | string | GgufValue[];
 
 /** ggml tensor type ids → our stored dtypes (others are reported as unsupported). */
-export const GGML_TYPES: Record<number, StoredDType> = { 0: 'f32', 1: 'f16', 2: 'q4_0', 8: 'q8_0', 12: 'q4_k', 30: 'bf16' };
-const GGML_NAMES: Record<number, string> = { 3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K' };
+export const GGML_TYPES: Record<number, StoredDType> = {
+	0: 'f32',
+	1: 'f16',
+	2: 'q4_0',
+	3: 'q4_1',
+	6: 'q5_0',
+	7: 'q5_1',
+	8: 'q8_0',
+	10: 'q2_k',
+	11: 'q3_k',
+	12: 'q4_k',
+	13: 'q5_k',
+	14: 'q6_k',
+	20: 'iq4_nl',
+	23: 'iq4_xs',
+	30: 'bf16'
+};
+/** Names of the ggml types we refuse, for the error message. */
+const GGML_NAMES: Record<number, string> = {
+	9: 'Q8_1',
+	15: 'Q8_K',
+	16: 'IQ2_XXS',
+	17: 'IQ2_XS',
+	18: 'IQ3_XXS',
+	19: 'IQ1_S',
+	21: 'IQ3_S',
+	22: 'IQ2_S',
+	24: 'I8',
+	25: 'I16',
+	26: 'I32',
+	27: 'I64',
+	28: 'F64',
+	29: 'IQ1_M',
+	34: 'TQ1_0',
+	35: 'TQ2_0',
+	39: 'MXFP4'
+};
+const SUPPORTED = 'F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS';
 
 export interface GgufTensorInfo {
 	name: string;
@@ -236,11 +272,11 @@ export async function openGguf(source: ModelSource, file: string): Promise<Model
 		const shape = [...t.dims].reverse();
 		const dtype = GGML_TYPES[t.type];
 		if (!dtype) {
-			index.unsupported.set(name, `${file}: tensor ${t.name} has ggml type ${GGML_NAMES[t.type] ?? t.type}; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K`);
+			index.unsupported.set(name, `${file}: tensor ${t.name} has ggml type ${GGML_NAMES[t.type] ?? t.type}; supported: ${SUPPORTED}`);
 			continue;
 		}
 		const n = shape.reduce((a, b) => a * b, 1);
-		const block = dtype === 'q4_k' ? 256 : dtype.startsWith('q') ? 32 : 1;
+		const block = blockElements(dtype);
 		if (t.dims[0] % block !== 0) throw new ModelError('bad-format', `${file}: tensor ${t.name} has ${t.dims[0]} columns, not a multiple of its ${block}-element blocks`);
 		const start = h.dataStart + t.offset;
 		const end = start + storedBytes(dtype, n);

@@ -117,12 +117,13 @@ describe('bad input', () => {
 
 	it('unsupported GGUF tensor type and architecture', async () => {
 		const f = randomModel(SPEC);
-		const g = join(dir, 'q6k.gguf');
-		const bytes = fixtureGguf(f, { matrixType: 14, encode: (x) => new Uint8Array((x.length / 256) * 210) });
+		const g = join(dir, 'iq2.gguf');
+		// IQ2_XXS (16): 66 bytes per 256 weights, a type we do not read.
+		const bytes = fixtureGguf(f, { matrixType: 16, encode: (x) => new Uint8Array(Math.ceil(x.length / 256) * 66) });
 		await writeFile(g, bytes);
 		const e = await loadError(g);
 		expect(e.code).toBe('bad-dtype');
-		expect(e.message).toMatch(/q6k\.gguf: tensor token_embd\.weight has ggml type Q6_K/);
+		expect(e.message).toMatch(/iq2\.gguf: tensor token_embd\.weight has ggml type IQ2_XXS; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS$/);
 		const a = join(dir, 'phi.gguf');
 		await writeFile(a, writeGguf({ 'general.architecture': { type: 'string', value: 'phi3' } }, []));
 		expect((await loadError(a)).message).toMatch(/phi\.gguf: general\.architecture 'phi3' is not supported/);

@@ -8,7 +8,7 @@ import { toF16Array } from '../gpu/f16.js';
 import { QUANT_BLOCK, weightRowBytes, type WeightData, type WeightFormat } from '../gpu/tensor.js';
 import type { ModelConfig } from './config.js';
 import { ModelError } from './errors.js';
-import type { StoredTensor, TensorIndex } from './tensors.js';
+import { ggufBlockFormat, type StoredTensor, type TensorIndex } from './tensors.js';
 
 /** `--quant`: none keeps the file's precision; f16 converts floats; q8/q4 quantize on load. */
 export type QuantMode = 'none' | 'f16' | 'q8' | 'q4';
@@ -67,10 +67,14 @@ export function expectedTensors(c: ModelConfig): ExpectedTensor[] {
 	return out;
 }
 
-/** The GPU format of a matrix under the precision rule (vectors are always f32). */
+/**
+ * The GPU format of a matrix under the precision rule (vectors are always f32). GGUF block types
+ * keep their nearest format whatever `quant` says: Q4_0/Q4_1/Q4_K → q4, every other block type
+ * (Q8_0, Q5_*, Q6_K, Q3_K, Q2_K, IQ4_NL, IQ4_XS) → q8.
+ */
 export function weightFormat(t: StoredTensor, quant: QuantMode, hasF16: boolean): WeightFormat {
-	if (t.dtype === 'q8_0') return 'q8';
-	if (t.dtype === 'q4_0' || t.dtype === 'q4_k') return 'q4';
+	const block = ggufBlockFormat(t.dtype);
+	if (block) return block;
 	const cols = t.shape[t.shape.length - 1];
 	if ((quant === 'q8' || quant === 'q4') && cols % QUANT_BLOCK === 0) return quant;
 	if (quant === 'f16' || ((quant === 'q8' || quant === 'q4') && t.dtype !== 'f32')) {
