@@ -17,6 +17,7 @@ import { ModelError } from './errors.js';
 import { LlamaModel } from './llama.js';
 import { LlamaRef, top2 } from './llama.ref.js';
 import { openModel } from './model-files.js';
+import { memoryQuantCache } from './quant-cache.js';
 import { seededRandom } from './random.js';
 import { blobSource } from './source.js';
 import { folderSource } from './source-node.js';
@@ -244,8 +245,13 @@ describe('a GGUF mixing block types as llama-quantize does', () => {
 		}
 
 		const prompt = [3, 1, 4, 1, 5];
-		const model = await LlamaModel.load(ctx, files, { maxSeq: 32 });
+		const cache = memoryQuantCache();
+		const model = await LlamaModel.load(ctx, files, { maxSeq: 32, cache });
 		expect(model.stats.formats).toEqual({ q8: 2 + 6 * SPEC.layers, q4: SPEC.layers });
+		// Requantized tensors (Q6_K, Q5_K) are cached; exact repacks (Q4_1, Q5_0) need not be.
+		const requantized = 2 + 5 * SPEC.layers;
+		expect(model.stats).toMatchObject({ quantized: requantized, cacheHits: 0 });
+		expect(cache.size()).toBe(requantized);
 		const logits: Float32Array[] = [];
 		const r = await model.generate(prompt, { maxTokens: 16, sampling: { temperature: 0 }, stopIds: [], onLogits: (l) => logits.push(l) });
 		model.destroy();
@@ -258,6 +264,11 @@ describe('a GGUF mixing block types as llama-quantize does', () => {
 			if (gap >= 1e-3) expect(r.ids[i]).toBe(best);
 			want = ref.forwardOne(r.ids[i]);
 		}
+		const again = await LlamaModel.load(ctx, files, { maxSeq: 32, cache });
+		const r2 = await again.generate(prompt, { maxTokens: 16, sampling: { temperature: 0 }, stopIds: [] });
+		again.destroy();
+		expect(again.stats.cacheHits).toBe(requantized);
+		expect(r2.ids).toEqual(r.ids);
 	});
 
 	it('refuses a K type whose rows are not whole 256-weight blocks', async () => {

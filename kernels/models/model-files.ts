@@ -13,7 +13,7 @@ import { openGguf } from './gguf.js';
 import type { QuantCache } from './quant-cache.js';
 import { indexSafetensors } from './safetensors.js';
 import { readText, type ModelSource } from './source.js';
-import { readAs, readF32, type TensorIndex } from './tensors.js';
+import { readAs, readF32, requantizes, type TensorIndex } from './tensors.js';
 import { ModelTokenizer } from './tokenizer.js';
 import type { PlannedTensor } from './weights.js';
 
@@ -70,15 +70,21 @@ export async function readWeight(
 	cache: QuantCache | null
 ): Promise<{ format: WeightFormat; data: WeightData; cached: boolean }> {
 	const s = t.stored;
-	const quantize = (t.format === 'q8' || t.format === 'q4') && (s.dtype === 'f32' || s.dtype === 'f16' || s.dtype === 'bf16');
+	// Float matrices quantized on load, and GGUF block types requantized into q8, go through the cache.
+	const requant = t.format === 'q8' && requantizes(s.dtype);
+	const quantize = requant || ((t.format === 'q8' || t.format === 'q4') && (s.dtype === 'f32' || s.dtype === 'f16' || s.dtype === 'bf16'));
 	if (!quantize) return { format: t.format, data: await readAs(files.source, s, t.format), cached: false };
 	const key = `v1:${files.source.label}/${s.file}:${await files.source.fingerprint(s.file)}:${s.fileName}:${t.format}`;
 	const hit = cache ? await cache.get(key) : null;
 	const [rows, cols] = t.shape;
 	const words = (rows * cols) / 32 * (t.format === 'q8' ? 9 : 5);
 	if (hit && hit.length === words) return { format: t.format, data: hit, cached: true };
-	const f = await readF32(files.source, s);
-	const data = t.format === 'q8' ? quantizeQ8(f, rows, cols) : quantizeQ4(f, rows, cols);
+	let data: Uint32Array;
+	if (requant) data = (await readAs(files.source, s, 'q8')) as Uint32Array;
+	else {
+		const f = await readF32(files.source, s);
+		data = t.format === 'q8' ? quantizeQ8(f, rows, cols) : quantizeQ4(f, rows, cols);
+	}
 	if (cache) await cache.put(key, data);
 	return { format: t.format, data, cached: false };
 }

@@ -490,6 +490,11 @@ export function repackGguf(dtype: 'q8_0' | 'q5_0' | 'iq4_nl' | 'iq4_xs' | 'q4_0'
 	return out;
 }
 
+/** Whether loading `dtype` requantizes (decodes, then quantizes again): worth caching. */
+export function requantizes(dtype: StoredDType): dtype is 'q5_1' | 'q2_k' | 'q3_k' | 'q5_k' | 'q6_k' {
+	return dtype === 'q5_1' || dtype === 'q2_k' || dtype === 'q3_k' || dtype === 'q5_k' || dtype === 'q6_k';
+}
+
 /**
  * Requantizes GGUF Q5_1, Q2_K, Q3_K, Q5_K or Q6_K data into q8: decoded to f32 a chunk at a
  * time, then each 32-block quantized by {@link quantizeQ8} (d = max|w|/127, round to nearest).
