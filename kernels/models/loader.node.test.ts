@@ -21,6 +21,7 @@ import { openModel } from './model-files.js';
 import { seededRandom } from './random.js';
 import { writeSafetensors } from './safetensors.js';
 import { folderSource } from './source-node.js';
+import { ModelTokenizer } from './tokenizer.js';
 import { decodeF32, repackGguf } from './tensors.js';
 import { encodeQ4_0, encodeQ8_0, fixtureGguf, randomModel, writeHfFolder, type FixtureSpec } from './testing/fixtures.js';
 import { refWeights } from './testing/ref-weights.js';
@@ -339,6 +340,44 @@ describe('GGUF tokenizer', () => {
 		expect(gg.tokenizer!.decode(gg.tokenizer!.encode(text))).toBe(text.replace('<|im_end|>', ''));
 		expect(gg.config.eosTokenIds).toEqual([2]);
 		expect(gg.tokenizer!.encodeChat([{ role: 'user', content: 'hi' }])[0]).toBe(1);
+	});
+
+	it('a gpt2-type GGUF with pre "smollm" encodes like SmolLM2\'s own pre-tokenizer config', async () => {
+		const tj = JSON.parse(await readFile('public/models/oasis-tiny/tokenizer.json', 'utf8')) as {
+			model: { vocab: Record<string, number>; merges: string[] };
+			added_tokens: { id: number }[];
+		};
+		const tokens = Object.entries(tj.model.vocab).sort((a, b) => a[1] - b[1]).map(([t]) => t);
+		const special = new Set(tj.added_tokens.map((t) => t.id));
+		const gguf = async (name: string, pre?: string) => {
+			const md: Record<string, GgufWriteValue> = {
+				'tokenizer.ggml.model': { type: 'string', value: 'gpt2' },
+				...(pre ? { 'tokenizer.ggml.pre': { type: 'string', value: pre } as GgufWriteValue } : {}),
+				'tokenizer.ggml.tokens': { type: 'array', of: 'string', value: tokens },
+				'tokenizer.ggml.token_type': { type: 'array', of: 'i32', value: tokens.map((_, i) => (special.has(i) ? 3 : 1)) },
+				'tokenizer.ggml.merges': { type: 'array', of: 'string', value: tj.model.merges },
+				'tokenizer.ggml.bos_token_id': { type: 'u32', value: 1 },
+				'tokenizer.ggml.eos_token_id': { type: 'u32', value: 2 }
+			};
+			await writeFile(join(dir, name), fixtureGguf(randomModel({ ...SPEC, vocab: tokens.length }), { tokenizer: md }));
+			return (await openModel(folderSource(dir), name)).tokenizer!;
+		};
+		const smollm = new ModelTokenizer({
+			...tj,
+			pre_tokenizer: {
+				type: 'Sequence',
+				pretokenizers: [
+					{ type: 'Digits', individual_digits: true },
+					{ type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }
+				]
+			}
+		});
+		const text = "In 2024 I'LL pay 1234567 €";
+		const ids = (await gguf('smollm.gguf', 'smollm')).encode(text);
+		expect(ids).toEqual(smollm.encode(text));
+		expect(ids.map((i) => tokens[i]).filter((t) => /^\d+$/.test(t))).toEqual(['2', '0', '2', '4', '1', '2', '3', '4', '5', '6', '7']);
+		// Without the pre name the GPT-2 fallback keeps " 2024" together and tokenizes differently.
+		expect((await gguf('nopre.gguf')).encode(text)).not.toEqual(ids);
 	});
 });
 
