@@ -276,3 +276,26 @@ describe('GGUF byte-level tokenizer options by pre type', () => {
 		expect(encode(tokenizer('dbrx', true), ' abc')).toEqual([0, 1, 5, 4]);
 	});
 });
+
+describe('GGUF SentencePiece (llama) tokenizers', () => {
+	const tokens = ['<unk>', '<s>', '</s>', '▁', 'h', 'i', 'hi', '▁hi'];
+	const tokenizer = (addSpacePrefix?: boolean) => {
+		const md = new Map<string, GgufValue>([
+			['tokenizer.ggml.model', 'llama'],
+			['tokenizer.ggml.tokens', tokens],
+			['tokenizer.ggml.token_type', tokens.map((_, i) => (i === 0 ? 2 : i < 3 ? 3 : 1))],
+			['tokenizer.ggml.scores', tokens.map((_, i) => -i)],
+			['tokenizer.ggml.bos_token_id', 1],
+			['tokenizer.ggml.unknown_token_id', 0]
+		]);
+		if (addSpacePrefix !== undefined) md.set('tokenizer.ggml.add_space_prefix', addSpacePrefix);
+		return new Tokenizer(ggufTokenizerJson(md)! as never, {});
+	};
+
+	it('prefixes a space unless the GGUF says add_space_prefix = false', () => {
+		expect(tokenizer().encode('hi').ids).toEqual([1, 7]);
+		expect(tokenizer(true).encode('hi').ids).toEqual([1, 7]);
+		expect(tokenizer(false).encode('hi').ids).toEqual([1, 6]);
+		expect(tokenizer(false).encode('hi hi').ids).toEqual([1, 6, 7]);
+	});
+});

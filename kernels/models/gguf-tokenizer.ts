@@ -352,7 +352,14 @@ export function ggufTokenizerJson(md: Map<string, GgufValue>): object | null {
 	return {
 		version: '1.0',
 		added_tokens: added,
-		normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+		// llama.cpp prefixes a space unless the GGUF says `add_space_prefix = false`.
+		normalizer: {
+			type: 'Sequence',
+			normalizers: [
+				...(md.get('tokenizer.ggml.add_space_prefix') === false ? [] : [{ type: 'Prepend', prepend: '▁' }]),
+				{ type: 'Replace', pattern: { String: ' ' }, content: '▁' }
+			]
+		},
 		pre_tokenizer: null,
 		post_processor: bosProcessor(bos, addBos !== false),
 		decoder: {
