@@ -48,7 +48,7 @@ describe('chat template files', () => {
 		expect(json.encodeChat([...CHAT])).toEqual(want);
 		const none = (await openModel(folderSource(await variant('none', {})))).tokenizer!;
 		expect(none.hasChatTemplate).toBe(false);
-		expect(() => none.encodeChat([...CHAT])).toThrow(/no chat_template/);
+		expect(() => none.encodeChat([...CHAT])).toThrow(/the model has no chat template/);
 	});
 
 	it("tokenizer_config.json's own template wins, and a chat_template.json without one is named", async () => {

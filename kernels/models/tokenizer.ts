@@ -61,7 +61,7 @@ export class ModelTokenizer {
 
 	/** Renders the chat template with the generation prompt (the assistant turn opened). */
 	applyChatTemplate(messages: ChatMessage[], addGenerationPrompt = true): string {
-		if (!this.template) throw new ModelError('unsupported', 'tokenizer_config.json has no chat_template; use --prompt without --chat');
+		if (!this.template) throw new ModelError('unsupported', 'the model has no chat template (none in tokenizer_config.json, chat_template.jinja or the GGUF metadata); use --prompt without --chat');
 		return this.template.render({
 			messages,
 			add_generation_prompt: addGenerationPrompt,
