@@ -93,14 +93,31 @@ describe('parseHfConfig', () => {
 		expect(() => parseHfConfig({ ...base, rope_parameters: { rope_type: 'default', rope_theta: -1 } })).toThrow(/config\.json: field 'rope_parameters\.rope_theta'/);
 	});
 
+	it('runs sliding-window models with the context capped at the window (where full attention is exact)', () => {
+		const big = { ...base, max_position_embeddings: 32768 };
+		// Mistral is a Llama decoder; its window applies whenever sliding_window is set.
+		const m = parseHfConfig({ ...big, model_type: 'mistral', sliding_window: 4096 });
+		expect(m).toMatchObject({ architecture: 'llama', maxPositions: 4096, qkvBias: false, qkNorm: false });
+		expect(parseHfConfig({ ...big, model_type: 'mistral', sliding_window: null }).maxPositions).toBe(32768);
+		// Qwen: only with use_sliding_window (its configs carry a sliding_window either way).
+		expect(parseHfConfig({ ...big, model_type: 'qwen2', sliding_window: 4096, use_sliding_window: false }).maxPositions).toBe(32768);
+		expect(parseHfConfig({ ...big, model_type: 'qwen2', sliding_window: 4096, use_sliding_window: true }).maxPositions).toBe(4096);
+		// transformers 5 names the windowed layers.
+		const lt = parseHfConfig({ ...big, sliding_window: 1024, layer_types: ['full_attention', 'sliding_attention'] });
+		expect(lt.maxPositions).toBe(1024);
+		expect(parseHfConfig({ ...big, sliding_window: 1024, layer_types: ['full_attention', 'full_attention'] }).maxPositions).toBe(32768);
+		// A window longer than the context changes nothing.
+		expect(parseHfConfig({ ...big, model_type: 'mistral', sliding_window: 65536 }).maxPositions).toBe(32768);
+	});
+
 	it('names config.json and the field on errors', () => {
 		expect(() => parseHfConfig({ ...base, model_type: 'mamba' })).toThrow(/config\.json: model_type 'mamba' is not supported/);
 		expect(() => parseHfConfig({ ...base, num_hidden_layers: -1 })).toThrow(/config\.json: field 'num_hidden_layers'/);
 		expect(() => parseHfConfig({ ...base, rope_scaling: { type: 'longrope', factor: 2 } })).toThrow(ModelError);
-		expect(parseHfConfig({ ...base, layer_types: ['full_attention', 'full_attention'] }).numLayers).toBe(2);
-		expect(() => parseHfConfig({ ...base, layer_types: ['full_attention', 'sliding_attention'] })).toThrow(
-			/config\.json: layer_types\[1\] is 'sliding_attention'; only 'full_attention' layers are supported/
+		expect(() => parseHfConfig({ ...base, layer_types: ['full_attention', 'linear_attention'] })).toThrow(
+			/config\.json: layer_types\[1\] is 'linear_attention'; only 'full_attention' and 'sliding_attention' layers are supported/
 		);
+		expect(() => parseHfConfig({ ...base, model_type: 'qwen2', use_sliding_window: true })).toThrow(/sliding_window is not set/);
 		expect(() => parseHfConfig({ ...base, rope_scaling: { type: 'longrope', factor: 2 } })).toThrow(/rope_scaling type 'longrope' is not supported/);
 		expect(() => parseHfConfig({ ...base, rope_scaling: { rope_type: 'llama3', factor: 2 } })).toThrow(/low_freq_factor/);
 	});

@@ -1,5 +1,5 @@
 /**
- * Model configuration: Hugging Face `config.json` (Llama 2/3, SmolLM2, Qwen2, Qwen3) parsed with
+ * Model configuration: Hugging Face `config.json` (Llama 2/3, SmolLM2, Mistral, Qwen2, Qwen3) parsed with
  * zod into one normalized {@link ModelConfig} that the GPU decoder and the float64 reference
  * both read. GGUF metadata is mapped onto the same shape in gguf.ts.
  */
@@ -116,13 +116,15 @@ const hfConfigSchema = z
 		mlp_bias: z.boolean().nullish(),
 		use_sliding_window: z.boolean().nullish(),
 		layer_types: z.array(z.string()).nullish(),
+		sliding_window: z.number().int().positive().nullish(),
 		hidden_act: z.string().default('silu'),
 		bos_token_id: tokenIds,
 		eos_token_id: tokenIds
 	})
 	.passthrough();
 
-const SUPPORTED = ['llama', 'qwen2', 'qwen3'] as const;
+/** Mistral is a Llama decoder (its sliding window handled below). */
+const SUPPORTED = ['llama', 'mistral', 'qwen2', 'qwen3'] as const;
 
 function ids(v: number | number[] | null | undefined): number[] {
 	if (v === null || v === undefined) return [];
@@ -194,16 +196,24 @@ export function parseHfConfig(json: unknown, generationConfig?: unknown, file = 
 		throw new ModelError('bad-config', `${file}: field '${issue.path.join('.')}': ${issue.message}`);
 	}
 	const c = parsed.data;
-	const arch = c.model_type as ModelConfig['architecture'];
+	const arch = (c.model_type === 'mistral' ? 'llama' : c.model_type) as ModelConfig['architecture'];
 	if (c.hidden_act !== 'silu') {
 		throw new ModelError('unsupported', `${file}: hidden_act '${c.hidden_act}' is not supported (only 'silu')`);
 	}
 	if (c.mlp_bias) throw new ModelError('unsupported', `${file}: mlp_bias true is not supported`);
-	if (c.use_sliding_window) throw new ModelError('unsupported', `${file}: use_sliding_window true is not supported`);
-	const windowed = c.layer_types?.findIndex((t) => t !== 'full_attention') ?? -1;
-	if (windowed >= 0) {
-		throw new ModelError('unsupported', `${file}: layer_types[${windowed}] is '${c.layer_types![windowed]}'; only 'full_attention' layers are supported`);
+	const other = c.layer_types?.findIndex((t) => t !== 'full_attention' && t !== 'sliding_attention') ?? -1;
+	if (other >= 0) {
+		throw new ModelError('unsupported', `${file}: layer_types[${other}] is '${c.layer_types![other]}'; only 'full_attention' and 'sliding_attention' layers are supported`);
 	}
+	// Sliding-window attention (Mistral's sliding_window, Qwen's use_sliding_window, transformers 5's
+	// 'sliding_attention' layers) sees the last `sliding_window` tokens; a context no longer than the
+	// window sees them all, so capping the context there makes full attention exact.
+	const windowed =
+		(c.model_type === 'mistral' && c.sliding_window != null) || c.use_sliding_window === true || (c.layer_types?.includes('sliding_attention') ?? false);
+	if (windowed && c.sliding_window == null) {
+		throw new ModelError('bad-config', `${file}: sliding-window attention is on but sliding_window is not set`);
+	}
+	const maxPositions = windowed ? Math.min(c.max_position_embeddings, c.sliding_window!) : c.max_position_embeddings;
 	const numKvHeads = c.num_key_value_heads ?? c.num_attention_heads;
 	if (c.num_attention_heads % numKvHeads !== 0) {
 		throw new ModelError(
@@ -235,7 +245,7 @@ export function parseHfConfig(json: unknown, generationConfig?: unknown, file = 
 		ropeTheta: c.rope_parameters?.rope_theta ?? c.rope_theta ?? 10000,
 		ropeScaling: parseRopeScaling(c.rope_parameters ?? c.rope_scaling, file, c.max_position_embeddings),
 		rmsNormEps: c.rms_norm_eps,
-		maxPositions: c.max_position_embeddings,
+		maxPositions,
 		tieEmbeddings: c.tie_word_embeddings,
 		qkvBias: arch === 'qwen2' || attnBias,
 		oBias: arch !== 'qwen2' && attnBias,

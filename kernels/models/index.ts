@@ -1,5 +1,5 @@
 /**
- * Model runtime: Llama-family decoders (Llama 2/3, SmolLM2, Qwen2, Qwen3) from Hugging Face
+ * Model runtime: Llama-family decoders (Llama 2/3, SmolLM2, Mistral, Qwen2, Qwen3) from Hugging Face
  * folders or GGUF files, on our WebGPU kernels. Platform-neutral; Node-only helpers live in
  * source-node.ts (folderSource, openModelPath) and quant-cache-node.ts (nodeQuantCache).
  *

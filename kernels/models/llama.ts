@@ -1,5 +1,5 @@
 /**
- * The Llama-family decoder on WebGPU (Llama 2/3, SmolLM2, Qwen2, Qwen3) built from the ops in
+ * The Llama-family decoder on WebGPU (Llama 2/3, SmolLM2, Mistral, Qwen2, Qwen3) built from the ops in
  * kernels/ops. Semantics: llama.ref.ts (float64 reference).
  *
  *   T = tokens in a step (prompt length for prefill, 1 for decode), D = hidden size,
