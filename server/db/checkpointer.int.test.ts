@@ -14,7 +14,10 @@ import { BACKSTOP_PAGES } from './checkpointer.js';
 const dir = mkdtempSync(join(tmpdir(), 'oasis-checkpoint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Rows of `probe` in a copy of the database file alone (its log left behind). */
+/**
+ * Rows of `probe` in a copy of the database file alone (its log left behind); -1 when the copy
+ * caught the file halfway through a checkpoint's writes (a torn copy: try again later).
+ */
 async function rowsInFileAlone(path: string): Promise<number> {
 	const copy = join(dir, `copy-${Math.random().toString(36).slice(2)}.db`);
 	copyFileSync(path, copy);
@@ -23,6 +26,9 @@ async function rowsInFileAlone(path: string): Promise<number> {
 	try {
 		const table = handle.prepare(`select count(*) as n from sqlite_master where name = 'probe'`).get() as { n: number };
 		return table.n === 0 ? 0 : (handle.prepare('select count(*) as n from probe').get() as { n: number }).n;
+	} catch (e) {
+		if ((e as { code?: string }).code === 'SQLITE_CORRUPT' || (e as { code?: string }).code === 'SQLITE_NOTADB') return -1;
+		throw e;
 	} finally {
 		handle.close();
 	}
