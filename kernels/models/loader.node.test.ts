@@ -83,6 +83,16 @@ describe('bad input', () => {
 		}
 	});
 
+	it('a folder with only PyTorch pickle weights says to convert them', async () => {
+		const p = join(dir, 'pickle');
+		await writeHfFolder(p, randomModel(SPEC), { skip: [...randomModel(SPEC).weights.keys()] });
+		await rm(join(p, 'model.safetensors'));
+		await writeFile(join(p, 'pytorch_model.bin'), new Uint8Array(16));
+		const e = await loadError(p);
+		expect(e.code).toBe('missing-file');
+		expect(e.message).toMatch(/pickle: only PyTorch pickle weights \(pytorch_model\.bin\) found; .*Convert them to model\.safetensors/);
+	});
+
 	it('unsupported dtype', async () => {
 		const p = join(dir, 'dtype');
 		await writeHfFolder(p, randomModel(SPEC));

@@ -65,7 +65,13 @@ export async function indexSafetensors(src: ModelSource): Promise<TensorIndex> {
 		return index;
 	}
 	if (!(await src.has('model.safetensors'))) {
-		throw new ModelError('missing-file', `${src.label}: neither model.safetensors nor model.safetensors.index.json found`);
+		const pickled = (await src.has('pytorch_model.bin')) || (await src.has('pytorch_model.bin.index.json'));
+		throw new ModelError(
+			'missing-file',
+			pickled
+				? `${src.label}: only PyTorch pickle weights (pytorch_model.bin) found; they are not read (pickles can run code). Convert them to model.safetensors (transformers: save_pretrained(..., safe_serialization=True)) or use a .gguf`
+				: `${src.label}: neither model.safetensors nor model.safetensors.index.json found`
+		);
 	}
 	await readSafetensorsHeader(src, 'model.safetensors', index);
 	return index;
