@@ -4,7 +4,7 @@
  */
 
 export type GgufWriteValue =
-	| { type: 'u32' | 'i32' | 'f32' | 'u8'; value: number }
+	| { type: 'u32' | 'i32' | 'f32' | 'u8' | 'u16'; value: number }
 	| { type: 'bool'; value: boolean }
 	| { type: 'string'; value: string }
 	| { type: 'array'; of: 'string' | 'i32' | 'f32'; value: (string | number)[] };
@@ -21,7 +21,7 @@ export interface GgufWriteTensor {
 	data: Uint8Array;
 }
 
-const TYPE_IDS = { u8: 0, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9 } as const;
+const TYPE_IDS = { u8: 0, u16: 2, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9 } as const;
 
 class Bytes {
 	private parts: Uint8Array[] = [];
@@ -30,10 +30,11 @@ class Bytes {
 		this.parts.push(b);
 		this.length += b.length;
 	}
-	num(kind: 'u32' | 'i32' | 'f32' | 'u64' | 'u8', v: number): void {
-		const b = new Uint8Array(kind === 'u64' ? 8 : kind === 'u8' ? 1 : 4);
+	num(kind: 'u32' | 'i32' | 'f32' | 'u64' | 'u8' | 'u16', v: number): void {
+		const b = new Uint8Array(kind === 'u64' ? 8 : kind === 'u8' ? 1 : kind === 'u16' ? 2 : 4);
 		const dv = new DataView(b.buffer);
 		if (kind === 'u32') dv.setUint32(0, v, true);
+		else if (kind === 'u16') dv.setUint16(0, v, true);
 		else if (kind === 'i32') dv.setInt32(0, v, true);
 		else if (kind === 'f32') dv.setFloat32(0, v, true);
 		else if (kind === 'u8') dv.setUint8(0, v);

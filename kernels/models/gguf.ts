@@ -262,11 +262,30 @@ export function ggufConfig(h: GgufHeader, file: string, index: TensorIndex): Mod
 	};
 }
 
-/** Opens a .gguf file: config from metadata, tensor index, tokenizer from tokenizer.ggml.*. */
-export async function openGguf(source: ModelSource, file: string): Promise<ModelFiles> {
-	const h = await readGgufHeader(source, file);
+/** llama.cpp's gguf-split names: `<prefix>-00001-of-00003.gguf`. */
+const SPLIT_NAME = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/;
+
+/**
+ * The files of a model split by llama.cpp's gguf-split (`split.count` > 1), first to last, with
+ * the first one's header (which holds the metadata). `file` may be any of them.
+ */
+async function splitFiles(source: ModelSource, file: string, h: GgufHeader): Promise<{ files: string[]; first: GgufHeader }> {
+	const count = Number(h.metadata.get('split.count') ?? 1);
+	if (count <= 1) return { files: [file], first: h };
+	const m = SPLIT_NAME.exec(file);
+	if (!m || Number(m[3]) !== count) {
+		throw new ModelError('bad-format', `${file}: one of ${count} split files, but not named <name>-0000k-of-${String(count).padStart(5, '0')}.gguf as llama.cpp's gguf-split names them`);
+	}
+	const files = Array.from({ length: count }, (_, i) => `${m[1]}-${String(i + 1).padStart(5, '0')}-of-${m[3]}.gguf`);
+	for (const f of files) {
+		if (!(await source.has(f))) throw new ModelError('missing-file', `${source.label}: ${f} is missing (split ${files.indexOf(f) + 1} of ${count} of ${files[0]})`);
+	}
+	return { files, first: Number(h.metadata.get('split.no') ?? 0) === 0 ? h : await readGgufHeader(source, files[0]) };
+}
+
+/** Adds the tensors of one GGUF file (header `h`) to `index`. */
+async function indexGgufTensors(source: ModelSource, file: string, h: GgufHeader, index: TensorIndex): Promise<void> {
 	const size = await source.size(file);
-	const index: TensorIndex = { tensors: new Map(), unsupported: new Map() };
 	for (const t of h.tensors) {
 		const name = canonicalName(t.name) ?? t.name;
 		const shape = [...t.dims].reverse();
@@ -281,7 +300,27 @@ export async function openGguf(source: ModelSource, file: string): Promise<Model
 		const start = h.dataStart + t.offset;
 		const end = start + storedBytes(dtype, n);
 		if (end > size) throw new ModelError('truncated', `${file}: tensor ${t.name} ends at byte ${end} but the file has ${size} bytes (truncated download?)`);
+		if (index.tensors.has(name)) throw new ModelError('bad-format', `${file}: tensor ${t.name} appears twice`);
 		index.tensors.set(name, { name, fileName: t.name, file, dtype, shape, start, end });
+	}
+}
+
+/**
+ * Opens a .gguf file: config from metadata, tensor index, tokenizer from tokenizer.ggml.*. A
+ * model split by gguf-split opens from any of its files: the metadata comes from the first, the
+ * tensors from all.
+ */
+export async function openGguf(source: ModelSource, opened: string): Promise<ModelFiles> {
+	const openedHeader = await readGgufHeader(source, opened);
+	const { files, first: h } = await splitFiles(source, opened, openedHeader);
+	const file = files[0];
+	const headers = new Map([[opened, openedHeader], [file, h]]);
+	const index: TensorIndex = { tensors: new Map(), unsupported: new Map() };
+	for (const f of files) await indexGgufTensors(source, f, headers.get(f) ?? (await readGgufHeader(source, f)), index);
+	const expected = h.metadata.get('split.tensors.count');
+	const found = index.tensors.size + index.unsupported.size;
+	if (expected !== undefined && Number(expected) !== found) {
+		throw new ModelError('bad-format', `${file}: split.tensors.count says ${Number(expected)} tensors, the ${files.length} split files hold ${found}`);
 	}
 	const config = ggufConfig(h, file, index);
 	const freqs = index.tensors.get(ROPE_FREQS);

@@ -163,3 +163,28 @@ export async function requantizeGguf(file: Uint8Array, pick: (name: string, shap
 	});
 	return writeGguf(metadata, tensors);
 }
+
+/**
+ * Splits a GGUF file (as fixtureGguf writes it) into `parts` files as llama.cpp's gguf-split
+ * does: tensors in order across the files, all metadata in the first, and in every file
+ * `split.no` (u16), `split.count` (u16) and `split.tensors.count` (i32; `claimTensors` overrides
+ * it, for bad-input tests).
+ */
+export async function splitGguf(file: Uint8Array, parts: number, o: { claimTensors?: number } = {}): Promise<Uint8Array[]> {
+	const h = await readGgufHeader(blobSource(new Map([['in.gguf', new Blob([file.slice()])]])), 'in.gguf');
+	const metadata = Object.fromEntries([...h.metadata].map(([k, v]) => [k, writeValue(k, v)]));
+	const tensors: GgufWriteTensor[] = h.tensors.map((t) => {
+		const shape = [...t.dims].reverse();
+		const start = h.dataStart + t.offset;
+		return { name: t.name, shape, type: t.type, data: file.subarray(start, start + storedBytes(GGML_TYPES[t.type], shape.reduce((a, b) => a * b, 1))) };
+	});
+	const per = Math.ceil(tensors.length / parts);
+	return Array.from({ length: parts }, (_, i) => {
+		const split: Record<string, GgufWriteValue> = {
+			'split.no': { type: 'u16', value: i },
+			'split.count': { type: 'u16', value: parts },
+			'split.tensors.count': { type: 'i32', value: o.claimTensors ?? tensors.length }
+		};
+		return writeGguf(i === 0 ? { ...metadata, ...split } : split, tensors.slice(i * per, (i + 1) * per));
+	});
+}

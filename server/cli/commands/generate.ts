@@ -9,7 +9,8 @@ const HELP = `Usage: oasis generate --model PATH (--prompt TEXT [--chat] | --ids
 Runs a Llama-family model (Llama 2/3, SmolLM2, Mistral, Qwen2, Qwen3) on our WebGPU kernels in Node.
 PATH is a Hugging Face model folder (config.json, model.safetensors or a sharded index,
 tokenizer.json) or a .gguf file (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K…Q6_K,
-IQ4_NL, IQ4_XS: the types llama-quantize writes into its Q2_K…Q8_0 files).
+IQ4_NL, IQ4_XS: the types llama-quantize writes into its Q2_K…Q8_0 files); a model split by
+gguf-split (name-00001-of-00003.gguf …) opens from any of its files.
 
   --prompt TEXT             text, tokenized with the model's tokenizer (BOS as its post-processor says)
   --chat                    wrap --prompt as one user message in the model's chat template
