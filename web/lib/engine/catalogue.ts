@@ -57,6 +57,8 @@ export interface ModelEntry {
 	 * `sequenceTokens`: the job's sequence length (a reward model scores with that window).
 	 */
 	adapter?: { baseModel: string; jobId: string; jobName: string; version: number; objective?: 'sft' | 'dpo' | 'reward'; sequenceTokens?: number };
+	/** oasis: the GGUF file among `files` to open (a model from this device: local-models.ts); absent for a Hugging Face folder. */
+	gguf?: string;
 }
 
 export const CATALOGUE: ModelEntry[] = [
@@ -143,7 +145,8 @@ export const modelEntrySchema = z.object({
 	files: z.array(z.object({ path: z.string().min(1), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).optional(),
 	transformers: z.object({ dtype: z.enum(['fp32', 'fp16', 'q8', 'q4', 'q4f16']), device: z.enum(['webgpu', 'wasm']) }).optional(),
 	webllm: z.object({ modelId: z.string() }).optional(),
-	adapter: z.object({ baseModel: z.string(), jobId: z.string(), jobName: z.string(), version: z.number().int().nonnegative(), objective: z.enum(['sft', 'dpo', 'reward']).optional(), sequenceTokens: z.number().int().min(8).optional() }).optional()
+	adapter: z.object({ baseModel: z.string(), jobId: z.string(), jobName: z.string(), version: z.number().int().nonnegative(), objective: z.enum(['sft', 'dpo', 'reward']).optional(), sequenceTokens: z.number().int().min(8).optional() }).optional(),
+	gguf: z.string().min(1).optional()
 }) satisfies z.ZodType<ModelEntry>;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);

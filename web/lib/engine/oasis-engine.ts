@@ -79,7 +79,7 @@ export class OasisEngine implements Engine, Scorer {
 				const lora = (entry as Pick<ModelEntry, 'adapter'>).adapter;
 				const base = lora ? await baseModelOf(lora.baseModel) : { entry, stored };
 				const adapter = lora ? stored!.source : null;
-				const files = await openModel(base.stored?.source ?? cachedModelSource(base.entry.url, (url) => onProgress?.({ progress: 0.1, text: `Fetching ${url.split('/').pop()}…` })), null, { adapter });
+				const files = await openModel(base.stored?.source ?? cachedModelSource(base.entry.url, (url) => onProgress?.({ progress: 0.1, text: `Fetching ${url.split('/').pop()}…` })), (base.entry as Pick<ModelEntry, 'gguf'>).gguf ?? null, { adapter });
 				if (!files.tokenizer) throw new EngineError('model-load', `${entry.name} has no tokenizer.json.`);
 				const model = await LlamaModel.load(ctx, files, {
 					quant: 'none',

@@ -66,7 +66,9 @@ export const storedManifestSchema = z.object({
 			engine: z.enum(['oasis', 'transformers', 'webllm']),
 			url: z.string(),
 			maxSeq: z.number().int().positive(),
-			files: z.array(z.object({ path: z.string().min(1), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }))
+			files: z.array(z.object({ path: z.string().min(1), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+			/** The GGUF file among `files` to open (a model from this device); absent for a Hugging Face folder. */
+			gguf: z.string().min(1).optional()
 		})
 		.passthrough(),
 	/** Paths whose SHA-256 matched. */

@@ -67,6 +67,7 @@ export const t = defineMessages(
 		model: 'Model',
 		groupBundled: 'On this device',
 		groupDownload: 'Downloaded on first use',
+		groupLocal: 'From this device',
 		engineOasis: 'Oasis kernels',
 
 		// Share dialog
@@ -184,6 +185,7 @@ export const t = defineMessages(
 			model: 'Modell',
 			groupBundled: 'Auf diesem Gerät',
 			groupDownload: 'Wird beim ersten Mal heruntergeladen',
+			groupLocal: 'Von diesem Gerät',
 			engineOasis: 'Oasis-Kernels',
 
 			share: 'Diese Unterhaltung teilen',

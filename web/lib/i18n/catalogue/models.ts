@@ -66,7 +66,25 @@ export const t = defineMessages(
 		descOasisTiny: 'Trained by Oasis’s own trainer on Open Assistant conversations. Tiny (0.9 M parameters): English-looking, assistant-style text, not correct answers.',
 		descOnnxGpu: 'The bundled tiny model run by Transformers.js on the GPU (4-bit weights).',
 		descOnnxWasm: 'The bundled tiny model run by Transformers.js on the CPU (WebAssembly, f32): works without WebGPU.',
-		descWebllm: '{repo}, compiled by MLC. Downloaded from Hugging Face on first use and kept by WebLLM.{small, select, yes { Suited to phones and small GPUs.} other {}}'
+		descWebllm: '{repo}, compiled by MLC. Downloaded from Hugging Face on first use and kept by WebLLM.{small, select, yes { Suited to phones and small GPUs.} other {}}',
+		localTitle: 'Use a model from this device',
+		localIntro: 'Pick one .gguf file, or all files of a Hugging Face model folder (config.json, the .safetensors weights, tokenizer.json). Llama, Mistral, Qwen2 and Qwen3 models run on the Oasis kernels. The files are checked, then copied into the app’s storage, so they work offline.',
+		localPick: 'Model files',
+		localChecking: 'Checking and copying the files…',
+		localAdded: '{name} was added. Pick it in the chat.',
+		localAlready: '{name} is already on this device.',
+		localEmpty: 'No model from this device yet.',
+		localListLabel: 'Models from this device',
+		localNone: 'No file was picked. Pick one .gguf file or the files of a model folder.',
+		localSeveralGguf: '{count} .gguf files were picked. Pick one .gguf file at a time, or every part of one split model (name-00001-of-00003.gguf …).',
+		localMixed: 'A .gguf file was picked together with other files. Pick the .gguf file alone, or only the files of a Hugging Face folder.',
+		localNoConfig: 'There is no config.json among the picked files. Pick every file of the model folder, config.json included.',
+		localNoWeights: 'There are no .safetensors weights among the picked files. Pick the weights too (model.safetensors or all its shards with model.safetensors.index.json).',
+		localNoTokenizerJson: 'There is no tokenizer.json among the picked files, and the chat needs a tokenizer. Pick tokenizer.json from the model folder too.',
+		localNoTokenizerGguf: 'This .gguf file has no tokenizer (no tokenizer.ggml metadata), and the chat needs one. Use a GGUF converted with its tokenizer.',
+		localInvalid: 'These files cannot be used as a model: {error}',
+		localFolderLabel: 'Model folder',
+		localFailed: 'The files could not be copied into the app’s storage: {error}'
 	},
 	{
 		de: {
@@ -132,7 +150,25 @@ export const t = defineMessages(
 			descOasisTiny: 'Mit dem eigenen Trainer von Oasis auf Open-Assistant-Gesprächen trainiert. Winzig (0,9 Mio. Parameter): englisch wirkender Text im Stil eines Assistenten, keine richtigen Antworten.',
 			descOnnxGpu: 'Das mitgelieferte kleine Modell, von Transformers.js auf der GPU ausgeführt (4-Bit-Gewichte).',
 			descOnnxWasm: 'Das mitgelieferte kleine Modell, von Transformers.js auf der CPU ausgeführt (WebAssembly, f32): läuft ohne WebGPU.',
-			descWebllm: '{repo}, von MLC kompiliert. Wird beim ersten Gebrauch von Hugging Face heruntergeladen und von WebLLM aufbewahrt.{small, select, yes { Geeignet für Smartphones und kleine GPUs.} other {}}'
+			descWebllm: '{repo}, von MLC kompiliert. Wird beim ersten Gebrauch von Hugging Face heruntergeladen und von WebLLM aufbewahrt.{small, select, yes { Geeignet für Smartphones und kleine GPUs.} other {}}',
+			localTitle: 'Ein Modell von diesem Gerät verwenden',
+			localIntro: 'Wähl eine .gguf-Datei oder alle Dateien eines Hugging-Face-Modellordners (config.json, die .safetensors-Gewichte, tokenizer.json). Llama-, Mistral-, Qwen2- und Qwen3-Modelle laufen auf den Oasis-Kernels. Die Dateien werden geprüft und dann in den Speicher der App kopiert, damit sie auch offline funktionieren.',
+			localPick: 'Modelldateien',
+			localChecking: 'Dateien werden geprüft und kopiert …',
+			localAdded: '{name} wurde hinzugefügt. Wähl es im Chat aus.',
+			localAlready: '{name} ist schon auf diesem Gerät.',
+			localEmpty: 'Noch kein Modell von diesem Gerät.',
+			localListLabel: 'Modelle von diesem Gerät',
+			localNone: 'Es wurde keine Datei gewählt. Wähl eine .gguf-Datei oder die Dateien eines Modellordners.',
+			localSeveralGguf: 'Du hast {count} .gguf-Dateien gewählt. Wähl jeweils nur eine .gguf-Datei oder alle Teile eines geteilten Modells (name-00001-of-00003.gguf …).',
+			localMixed: 'Eine .gguf-Datei wurde zusammen mit anderen Dateien gewählt. Wähl die .gguf-Datei allein oder nur die Dateien eines Hugging-Face-Ordners.',
+			localNoConfig: 'Unter den gewählten Dateien ist keine config.json. Wähl alle Dateien des Modellordners, auch config.json.',
+			localNoWeights: 'Unter den gewählten Dateien sind keine .safetensors-Gewichte. Wähl auch die Gewichte (model.safetensors oder alle Teile mit model.safetensors.index.json).',
+			localNoTokenizerJson: 'Unter den gewählten Dateien ist keine tokenizer.json, und der Chat braucht einen Tokenizer. Wähl auch die tokenizer.json aus dem Modellordner.',
+			localNoTokenizerGguf: 'Diese .gguf-Datei hat keinen Tokenizer (keine tokenizer.ggml-Metadaten), und der Chat braucht einen. Nimm ein GGUF, das mit seinem Tokenizer konvertiert wurde.',
+			localInvalid: 'Diese Dateien lassen sich nicht als Modell verwenden: {error}',
+			localFolderLabel: 'Modellordner',
+			localFailed: 'Die Dateien konnten nicht in den Speicher der App kopiert werden: {error}'
 		}
 	}
 );
