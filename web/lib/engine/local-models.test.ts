@@ -133,6 +133,19 @@ describe('local models: picked files', () => {
 });
 
 describe('local models: the store', () => {
+	it('reports progress over hashing then copying every byte, ending at the total', async () => {
+		const store = new MemoryStore();
+		const folder = await tinyFolder();
+		const size = folder.reduce((n, f) => n + f.blob.size, 0);
+		const seen: [number, number][] = [];
+		await addLocalModel(store, folder, 'oasis-tiny', (done, total) => seen.push([done, total]));
+		expect(seen.every(([, total]) => total === 2 * size)).toBe(true);
+		expect(seen.every(([done], i) => i === 0 || done > seen[i - 1][0])).toBe(true);
+		expect(seen.at(-1)![0]).toBe(2 * size);
+		// Half way is where the hashing ends and the copying starts.
+		expect(seen.some(([done]) => done === size)).toBe(true);
+	});
+
 	it('stores a model once (same file twice → one entry), offered by storedModel and openable from the store', async () => {
 		const store = new MemoryStore();
 		const bytes = await gguf({ 'general.name': { type: 'string', value: 'Twice' } });

@@ -8,7 +8,9 @@
 import { openModel, blobSource, ModelError, type ModelFiles } from '../../../kernels/models/index';
 import { readGgufHeader } from '../../../kernels/models/gguf';
 import type { ModelEntry, ModelFile } from './catalogue';
-import { CHUNK_BYTES, readManifest, sha256Hex, type StoredManifest } from './download/manager';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { CHUNK_BYTES, readManifest, type StoredManifest } from './download/manager';
 import type { ModelStore } from './download/store';
 import { t } from '../i18n/catalogue/models';
 
@@ -128,11 +130,26 @@ export function isLocalEntry(e: { id: string } | null | undefined): boolean {
 	return !!e && e.id.startsWith(LOCAL_PREFIX);
 }
 
+/** Bytes done of a total, for a progress bar: hashing, then copying, every picked byte. */
+export type LocalProgress = (done: number, total: number) => void;
+
+/** Hex SHA-256 of `blob`, a store chunk at a time, telling `onChunk` each chunk's size. */
+async function hashChunked(blob: Blob, onChunk: (bytes: number) => void): Promise<string> {
+	const hasher = sha256.create();
+	for (let o = 0; o < blob.size; o += CHUNK_BYTES) {
+		const chunk = new Uint8Array(await blob.slice(o, o + CHUNK_BYTES).arrayBuffer());
+		hasher.update(chunk);
+		onChunk(chunk.byteLength);
+	}
+	return bytesToHex(hasher.digest());
+}
+
 /**
  * Checks a pick with the kernels loader (headers only; the loader's message — naming the file or
  * tensor — comes back inside a {@link LocalModelError}) and hashes its files: the entry to store.
+ * `onProgress` hears the bytes hashed (out of twice the pick's size: storing copies them again).
  */
-export async function inspectPick(pick: LocalPick): Promise<ModelEntry> {
+export async function inspectPick(pick: LocalPick, onProgress?: LocalProgress): Promise<ModelEntry> {
 	const source = blobSource(pick.files, pick.label);
 	let opened: ModelFiles;
 	let generalName: string | undefined;
@@ -148,10 +165,12 @@ export async function inspectPick(pick: LocalPick): Promise<ModelEntry> {
 	}
 	if (!opened.tokenizer) throw new LocalModelError('no-tokenizer', t(pick.gguf ? 'localNoTokenizerGguf' : 'localNoTokenizerJson'));
 	const names = [...pick.files.keys()].sort();
+	const total = 2 * [...pick.files.values()].reduce((n, b) => n + b.size, 0);
+	let done = 0;
 	const files: ModelFile[] = [];
 	for (const path of names) {
 		const blob = pick.files.get(path)!;
-		files.push({ path, size: blob.size, sha256: await sha256Hex(blob) });
+		files.push({ path, size: blob.size, sha256: await hashChunked(blob, (n) => onProgress?.((done += n), total)) });
 	}
 	const main = mainWeightsFile(pick);
 	const weightsBytes = files.filter((f) => isGguf(f.path) || isSafetensors(f.path)).reduce((n, f) => n + f.size, 0);
@@ -163,7 +182,7 @@ export async function inspectPick(pick: LocalPick): Promise<ModelEntry> {
  * complete manifest, as a finished download leaves it. Idempotent: a model already stored
  * complete is left as it is (`added: false`).
  */
-export async function storeLocalModel(store: ModelStore, pick: LocalPick, entry: ModelEntry): Promise<{ entry: ModelEntry; added: boolean }> {
+export async function storeLocalModel(store: ModelStore, pick: LocalPick, entry: ModelEntry, onProgress?: LocalProgress): Promise<{ entry: ModelEntry; added: boolean }> {
 	const prior = await readManifest(store, entry.id);
 	if (prior?.complete) return { entry: manifestEntry(prior), added: false };
 	const files = entry.files ?? [];
@@ -176,11 +195,17 @@ export async function storeLocalModel(store: ModelStore, pick: LocalPick, entry:
 		complete: false
 	};
 	await store.writeManifest(entry.id, manifest);
+	const size = files.reduce((n, f) => n + f.size, 0);
+	let done = size;
 	for (const f of files) {
 		await store.discard(entry.id, f.path);
 		const blob = pick.files.get(f.path);
 		if (!blob) throw new LocalModelError('invalid', t('localInvalid', { error: `${f.path} is missing` }));
-		for (let o = 0; o < blob.size; o += CHUNK_BYTES) await store.append(entry.id, f.path, new Uint8Array(await blob.slice(o, o + CHUNK_BYTES).arrayBuffer()));
+		for (let o = 0; o < blob.size; o += CHUNK_BYTES) {
+			const chunk = new Uint8Array(await blob.slice(o, o + CHUNK_BYTES).arrayBuffer());
+			await store.append(entry.id, f.path, chunk);
+			onProgress?.((done += chunk.byteLength), 2 * size);
+		}
 		manifest.verified.push(f.path);
 	}
 	manifest.complete = true;
@@ -195,10 +220,15 @@ function manifestEntry(m: StoredManifest): ModelEntry {
 }
 
 /** Checks picked files and stores them: the one call the Models page makes. */
-export async function addLocalModel(store: ModelStore | null, picked: readonly PickedFile[], folderName?: string): Promise<{ entry: ModelEntry; added: boolean }> {
+export async function addLocalModel(
+	store: ModelStore | null,
+	picked: readonly PickedFile[],
+	folderName?: string,
+	onProgress?: LocalProgress
+): Promise<{ entry: ModelEntry; added: boolean }> {
 	const pick = classifyPick(picked, folderName);
 	if (!store) throw new LocalModelError('no-store', t('noOpfs'));
-	return storeLocalModel(store, pick, await inspectPick(pick));
+	return storeLocalModel(store, pick, await inspectPick(pick, onProgress), onProgress);
 }
 
 /** The local models stored complete in `store`, by name. */
