@@ -131,8 +131,8 @@ function ids(v: number | number[] | null | undefined): number[] {
 	return Array.isArray(v) ? v : [v];
 }
 
-/** YaRN's attention factor from its scale (transformers' `get_mscale`). */
-function yarnMscale(scale: number, mscale = 1): number {
+/** YaRN's attention factor from its scale (transformers' `get_mscale`; llama.cpp's mscale alike). */
+export function yarnMscale(scale: number, mscale = 1): number {
 	return scale <= 1 ? 1 : 0.1 * mscale * Math.log(scale) + 1;
 }
 
@@ -293,8 +293,7 @@ function yarnFrequencies(inv: Float64Array, dim: number, base: number, s: Extrac
 	if (low === high) high += 0.001;
 	return inv.map((f, i) => {
 		const ramp = Math.min(1, Math.max(0, (i - low) / (high - low)));
-		const keep = 1 - ramp;
-		return (f / s.factor) * (1 - keep) + f * keep;
+		return (f / s.factor) * ramp + f * (1 - ramp);
 	});
 }
 

@@ -6,7 +6,7 @@
  * GGUF `llama` checkpoints store Q/K rows permuted for the adjacent-pairs RoPE, so those models
  * run with the 'pairs' layout (no un-permuting); `qwen2`/`qwen3` use NeoX order ('half').
  */
-import type { ModelConfig, RopeScaling } from './config.js';
+import { yarnMscale, type ModelConfig, type RopeScaling } from './config.js';
 import { ModelError } from './errors.js';
 import type { ModelFiles } from './model-files.js';
 import type { ModelSource } from './source.js';
@@ -222,7 +222,7 @@ export function ggufConfig(h: GgufHeader, file: string, index: TensorIndex): Mod
 			originalMaxPositions: num(md, k('rope.scaling.original_context_length'), file, maxPositions),
 			betaFast: num(md, k('rope.scaling.yarn_beta_fast'), file, 32),
 			betaSlow: num(md, k('rope.scaling.yarn_beta_slow'), file, 1),
-			attentionFactor: num(md, k('rope.scaling.attn_factor'), file, 1) * (factor <= 1 ? 1 : 1 + 0.1 * Math.log(factor)),
+			attentionFactor: num(md, k('rope.scaling.attn_factor'), file, 1) * yarnMscale(factor),
 			truncate: true
 		};
 	} else if (st !== undefined && st !== 'none') {
@@ -262,8 +262,14 @@ export function ggufConfig(h: GgufHeader, file: string, index: TensorIndex): Mod
 	};
 }
 
-/** llama.cpp's gguf-split names: `<prefix>-00001-of-00003.gguf`. */
-const SPLIT_NAME = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/;
+/**
+ * Every part's name, first to last, when `file` is named as llama.cpp's gguf-split names the parts
+ * of a split model (`<prefix>-00001-of-00003.gguf`); null otherwise.
+ */
+export function ggufSplitNames(file: string): string[] | null {
+	const m = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/.exec(file);
+	return m && Number(m[3]) > 0 ? Array.from({ length: Number(m[3]) }, (_, i) => `${m[1]}-${String(i + 1).padStart(5, '0')}-of-${m[3]}.gguf`) : null;
+}
 
 /**
  * The files of a model split by llama.cpp's gguf-split (`split.count` > 1), first to last, with
@@ -272,13 +278,12 @@ const SPLIT_NAME = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/;
 async function splitFiles(source: ModelSource, file: string, h: GgufHeader): Promise<{ files: string[]; first: GgufHeader }> {
 	const count = Number(h.metadata.get('split.count') ?? 1);
 	if (count <= 1) return { files: [file], first: h };
-	const m = SPLIT_NAME.exec(file);
-	if (!m || Number(m[3]) !== count) {
+	const files = ggufSplitNames(file);
+	if (!files || files.length !== count) {
 		throw new ModelError('bad-format', `${file}: one of ${count} split files, but not named <name>-0000k-of-${String(count).padStart(5, '0')}.gguf as llama.cpp's gguf-split names them`);
 	}
-	const files = Array.from({ length: count }, (_, i) => `${m[1]}-${String(i + 1).padStart(5, '0')}-of-${m[3]}.gguf`);
-	for (const f of files) {
-		if (!(await source.has(f))) throw new ModelError('missing-file', `${source.label}: ${f} is missing (split ${files.indexOf(f) + 1} of ${count} of ${files[0]})`);
+	for (const [i, f] of files.entries()) {
+		if (!(await source.has(f))) throw new ModelError('missing-file', `${source.label}: ${f} is missing (split ${i + 1} of ${count} of ${files[0]})`);
 	}
 	return { files, first: Number(h.metadata.get('split.no') ?? 0) === 0 ? h : await readGgufHeader(source, files[0]) };
 }
@@ -346,5 +351,6 @@ export async function openGguf(source: ModelSource, opened: string): Promise<Mod
 			eos_token: idText('tokenizer.ggml.eos_token_id')
 		});
 	}
-	return { source, format: 'gguf', config, index, tokenizer };
+	const name = h.metadata.get('general.name');
+	return { source, format: 'gguf', config, index, tokenizer, ...(typeof name === 'string' ? { name } : {}) };
 }

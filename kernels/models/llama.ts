@@ -52,7 +52,7 @@ import { GpuError } from '../gpu/errors.js';
 import { ModelError } from './errors.js';
 import { readWeight, type ModelFiles } from './model-files.js';
 import type { QuantCache } from './quant-cache.js';
-import { readF32, requantizes } from './tensors.js';
+import { readF32 } from './tensors.js';
 import { EMBED, FINAL_NORM, joinRows, LM_HEAD, layerNames, planTensors, type HostMatrix, type QuantMode } from './weights.js';
 
 const MAP_READ = 0x01;
@@ -306,7 +306,7 @@ export class LlamaModel {
 					if (layer !== undefined) held.set(t.name, host);
 					else mats.set(t.name, upload(host, t.name));
 					stats.weightBytes += r.data.byteLength;
-					if ((r.format === 'q8' || r.format === 'q4') && (!t.stored.dtype.startsWith('q') || requantizes(t.stored.dtype))) stats.quantized++;
+					if (r.quantized) stats.quantized++;
 					if (r.cached) stats.cacheHits++;
 					stats.formats[r.format] = (stats.formats[r.format] ?? 0) + 1;
 				}

@@ -23,6 +23,8 @@ export interface ModelFiles {
 	config: ModelConfig;
 	index: TensorIndex;
 	tokenizer: ModelTokenizer | null;
+	/** The model's own name, where the file gives one (GGUF `general.name`). */
+	name?: string;
 }
 
 /** What {@link openModel} may add to the model. */
@@ -63,22 +65,25 @@ async function chatTemplateFile(source: ModelSource): Promise<string | undefined
 	return t;
 }
 
-/** Reads one planned tensor as the host data `uploadWeight` takes for its format. */
+/**
+ * Reads one planned tensor as the host data `uploadWeight` takes for its format; `quantized`: it
+ * was quantized on load (a float matrix into q8/q4, a GGUF block type requantized into q8).
+ */
 export async function readWeight(
 	files: ModelFiles,
 	t: PlannedTensor,
 	cache: QuantCache | null
-): Promise<{ format: WeightFormat; data: WeightData; cached: boolean }> {
+): Promise<{ format: WeightFormat; data: WeightData; cached: boolean; quantized: boolean }> {
 	const s = t.stored;
 	// Float matrices quantized on load, and GGUF block types requantized into q8, go through the cache.
 	const requant = t.format === 'q8' && requantizes(s.dtype);
 	const quantize = requant || ((t.format === 'q8' || t.format === 'q4') && (s.dtype === 'f32' || s.dtype === 'f16' || s.dtype === 'bf16'));
-	if (!quantize) return { format: t.format, data: await readAs(files.source, s, t.format), cached: false };
+	if (!quantize) return { format: t.format, data: await readAs(files.source, s, t.format), cached: false, quantized: false };
 	const key = `v1:${files.source.label}/${s.file}:${await files.source.fingerprint(s.file)}:${s.fileName}:${t.format}`;
 	const hit = cache ? await cache.get(key) : null;
 	const [rows, cols] = t.shape;
 	const words = (rows * cols) / 32 * (t.format === 'q8' ? 9 : 5);
-	if (hit && hit.length === words) return { format: t.format, data: hit, cached: true };
+	if (hit && hit.length === words) return { format: t.format, data: hit, cached: true, quantized: true };
 	let data: Uint32Array;
 	if (requant) data = (await readAs(files.source, s, 'q8')) as Uint32Array;
 	else {
@@ -86,5 +91,5 @@ export async function readWeight(
 		data = t.format === 'q8' ? quantizeQ8(f, rows, cols) : quantizeQ4(f, rows, cols);
 	}
 	if (cache) await cache.put(key, data);
-	return { format: t.format, data, cached: false };
+	return { format: t.format, data, cached: false, quantized: true };
 }

@@ -519,24 +519,9 @@ export function requantizeQ8(dtype: 'q5_1' | 'q2_k' | 'q3_k' | 'q5_k' | 'q6_k', 
  * requantized into q8.
  */
 export function toBlockFormat(dtype: StoredDType, bytes: Uint8Array, n: number): Uint32Array {
-	switch (dtype) {
-		case 'q8_0':
-		case 'q5_0':
-		case 'q4_0':
-		case 'q4_1':
-		case 'q4_k':
-		case 'iq4_nl':
-		case 'iq4_xs':
-			return repackGguf(dtype, bytes, n);
-		case 'q5_1':
-		case 'q2_k':
-		case 'q3_k':
-		case 'q5_k':
-		case 'q6_k':
-			return requantizeQ8(dtype, bytes, n);
-		default:
-			throw new ModelError('bad-dtype', `toBlockFormat: ${dtype} is not a GGUF block type`);
-	}
+	if (requantizes(dtype)) return requantizeQ8(dtype, bytes, n);
+	if (dtype === 'f32' || dtype === 'f16' || dtype === 'bf16') throw new ModelError('bad-dtype', `toBlockFormat: ${dtype} is not a GGUF block type`);
+	return repackGguf(dtype, bytes, n);
 }
 
 /** Reads a tensor's raw bytes. */
