@@ -6,11 +6,9 @@
  * the chat offers them offline. Their catalogue entry is built here; `gguf` names the GGUF file.
  */
 import { openModel, blobSource, ModelError, type ModelFiles } from '../../../kernels/models/index';
-import { readGgufHeader } from '../../../kernels/models/gguf';
+import { ggufSplitNames } from '../../../kernels/models/gguf';
 import type { ModelEntry, ModelFile } from './catalogue';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
-import { CHUNK_BYTES, readManifest, type StoredManifest } from './download/manager';
+import { CHUNK_BYTES, readManifest, sha256Hex, type StoredManifest } from './download/manager';
 import type { ModelStore } from './download/store';
 import { t } from '../i18n/catalogue/models';
 
@@ -49,8 +47,6 @@ export interface LocalPick {
 }
 
 const isGguf = (n: string) => n.toLowerCase().endsWith('.gguf');
-/** A part of a model split by gguf-split: [name, prefix, part, count]. */
-const SPLIT_PART = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/;
 const isSafetensors = (n: string) => n.toLowerCase().endsWith('.safetensors');
 
 /** Sorts picked files into one GGUF or a folder's files, refusing what cannot be a model. */
@@ -64,16 +60,12 @@ export function classifyPick(picked: readonly PickedFile[], folderName?: string)
 	}
 	if (ggufs.length > 1) {
 		// All the parts of one model split by llama.cpp's gguf-split (name-00001-of-0000n.gguf …).
-		const split = ggufs.map((f) => SPLIT_PART.exec(f.name));
-		const [first] = split;
-		const whole =
-			first &&
-			split.every((m) => m && m[1] === first[1] && m[3] === first[3]) &&
-			Number(first[3]) === ggufs.length &&
-			new Set(split.map((m) => Number(m![2]))).size === ggufs.length;
-		if (!whole) throw new LocalModelError('several-gguf', t('localSeveralGguf', { count: ggufs.length }));
 		const files = new Map(ggufs.map((f) => [f.name, f.blob] as const));
-		return { files, gguf: `${first[1]}-00001-of-${first[3]}.gguf`, label: first[1] };
+		const parts = ggufSplitNames(ggufs[0].name);
+		if (!parts || parts.length !== files.size || !parts.every((p) => files.has(p))) {
+			throw new LocalModelError('several-gguf', t('localSeveralGguf', { count: ggufs.length }));
+		}
+		return { files, gguf: parts[0], label: parts[0].replace(/-00001-of-\d{5}\.gguf$/, '') };
 	}
 	const files = new Map(picked.map((f) => [f.name, f.blob] as const));
 	if (!files.has('config.json')) throw new LocalModelError('no-config', t('localNoConfig'));
@@ -133,17 +125,6 @@ export function isLocalEntry(e: { id: string } | null | undefined): boolean {
 /** Bytes done of a total, for a progress bar: hashing, then copying, every picked byte. */
 export type LocalProgress = (done: number, total: number) => void;
 
-/** Hex SHA-256 of `blob`, a store chunk at a time, telling `onChunk` each chunk's size. */
-async function hashChunked(blob: Blob, onChunk: (bytes: number) => void): Promise<string> {
-	const hasher = sha256.create();
-	for (let o = 0; o < blob.size; o += CHUNK_BYTES) {
-		const chunk = new Uint8Array(await blob.slice(o, o + CHUNK_BYTES).arrayBuffer());
-		hasher.update(chunk);
-		onChunk(chunk.byteLength);
-	}
-	return bytesToHex(hasher.digest());
-}
-
 /**
  * Checks a pick with the kernels loader (headers only; the loader's message — naming the file or
  * tensor — comes back inside a {@link LocalModelError}) and hashes its files: the entry to store.
@@ -152,13 +133,8 @@ async function hashChunked(blob: Blob, onChunk: (bytes: number) => void): Promis
 export async function inspectPick(pick: LocalPick, onProgress?: LocalProgress): Promise<ModelEntry> {
 	const source = blobSource(pick.files, pick.label);
 	let opened: ModelFiles;
-	let generalName: string | undefined;
 	try {
 		opened = await openModel(source, pick.gguf);
-		if (pick.gguf) {
-			const n = (await readGgufHeader(source, pick.gguf)).metadata.get('general.name');
-			if (typeof n === 'string') generalName = n;
-		}
 	} catch (e) {
 		if (e instanceof ModelError) throw new LocalModelError('invalid', t('localInvalid', { error: e.message }));
 		throw e;
@@ -170,11 +146,11 @@ export async function inspectPick(pick: LocalPick, onProgress?: LocalProgress): 
 	const files: ModelFile[] = [];
 	for (const path of names) {
 		const blob = pick.files.get(path)!;
-		files.push({ path, size: blob.size, sha256: await hashChunked(blob, (n) => onProgress?.((done += n), total)) });
+		files.push({ path, size: blob.size, sha256: await sha256Hex(blob, (n) => onProgress?.((done += n), total)) });
 	}
 	const main = mainWeightsFile(pick);
 	const weightsBytes = files.filter((f) => isGguf(f.path) || isSafetensors(f.path)).reduce((n, f) => n + f.size, 0);
-	return localEntry(pick, { config: opened.config, generalName, weightsBytes }, files, files.find((f) => f.path === main)!.sha256);
+	return localEntry(pick, { config: opened.config, generalName: opened.name, weightsBytes }, files, files.find((f) => f.path === main)!.sha256);
 }
 
 /**

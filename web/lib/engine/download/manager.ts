@@ -111,15 +111,19 @@ export class RateMeter {
 /** A running SHA-256 (noble's): `update` with each piece, `digest` once at the end. */
 export type Sha256Hasher = ReturnType<typeof sha256.create>;
 
-/** Feeds `blob` to `hasher` one store chunk at a time (never the whole blob in memory). */
-export async function hashBlobInto(hasher: Sha256Hasher, blob: Blob): Promise<Sha256Hasher> {
-	for (let o = 0; o < blob.size; o += CHUNK_BYTES) hasher.update(new Uint8Array(await blob.slice(o, o + CHUNK_BYTES).arrayBuffer()));
+/** Feeds `blob` to `hasher` one store chunk at a time (never the whole blob in memory); `onChunk` hears each chunk's size. */
+export async function hashBlobInto(hasher: Sha256Hasher, blob: Blob, onChunk?: (bytes: number) => void): Promise<Sha256Hasher> {
+	for (let o = 0; o < blob.size; o += CHUNK_BYTES) {
+		const chunk = new Uint8Array(await blob.slice(o, o + CHUNK_BYTES).arrayBuffer());
+		hasher.update(chunk);
+		onChunk?.(chunk.byteLength);
+	}
 	return hasher;
 }
 
-/** Lower-case hex SHA-256 of a blob, read a store chunk at a time. */
-export async function sha256Hex(blob: Blob): Promise<string> {
-	return bytesToHex((await hashBlobInto(sha256.create(), blob)).digest());
+/** Lower-case hex SHA-256 of a blob, read a store chunk at a time (`onChunk`: as {@link hashBlobInto}). */
+export async function sha256Hex(blob: Blob, onChunk?: (bytes: number) => void): Promise<string> {
+	return bytesToHex((await hashBlobInto(sha256.create(), blob, onChunk)).digest());
 }
 
 export interface DownloadOptions {
